@@ -1,0 +1,109 @@
+//! The schema: which keys exist, where each lives in SSM, its default and type.
+//!
+//! [`Schema::load`] reads a YAML file or a directory of them; every error
+//! names the file, line, column and dotted key.
+
+mod load;
+mod names;
+mod suggest;
+mod yaml;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) use load::parse_ttl;
+pub(crate) use names::{FilledName, NameTemplate, split_selector, validate_var_value};
+pub(crate) use suggest::nearest;
+
+use crate::Value;
+use crate::error::Location;
+use crate::value::ValueType;
+
+/// A loaded schema: entries (SSM-backed keys) and literals, by dotted key.
+///
+/// Cheap to clone (shared behind an `Arc`).
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub(crate) inner: Arc<SchemaInner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct SchemaInner {
+    /// Every leaf in document order (files in name order for a directory).
+    pub(crate) leaves: Vec<Leaf>,
+    /// Dotted key to index in `leaves`.
+    pub(crate) index: HashMap<String, usize>,
+    /// Where the schema was loaded from.
+    pub(crate) origin: PathBuf,
+}
+
+/// A leaf of the schema tree.
+#[derive(Debug)]
+pub(crate) struct Leaf {
+    /// The dotted key (`models.default_basic`).
+    pub(crate) key: String,
+    /// Where the key is declared.
+    pub(crate) location: Location,
+    pub(crate) kind: LeafKind,
+}
+
+#[derive(Debug)]
+pub(crate) enum LeafKind {
+    /// A value kept in the schema, returned as it is.
+    Literal(Arc<Value>),
+    /// An SSM-backed entry.
+    Entry(Box<Entry>),
+}
+
+/// An SSM-backed entry, as declared (placeholders not yet filled).
+#[derive(Debug)]
+pub(crate) struct Entry {
+    /// `ssm_param`, parsed: placeholders and selector.
+    pub(crate) name: NameTemplate,
+    /// Where the `ssm_param` value is (for placeholder errors).
+    pub(crate) name_location: Location,
+    /// The decoded `default`.
+    pub(crate) default: Option<Arc<Value>>,
+    pub(crate) description: Option<String>,
+    pub(crate) value_type: ValueType,
+    pub(crate) secure: bool,
+    pub(crate) required: bool,
+    /// Decoded `allowed` values; for a `list`, each item must be one of them.
+    pub(crate) allowed: Option<Vec<Value>>,
+    pub(crate) env: Option<String>,
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) tags: BTreeMap<String, String>,
+}
+
+impl Schema {
+    /// Every dotted key in the schema, entries and literals, in schema order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.inner.leaves.iter().map(|l| l.key.as_str())
+    }
+
+    /// The number of keys (entries and literals).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.inner.leaves.len()
+    }
+
+    /// True when the schema declares nothing.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.inner.leaves.is_empty()
+    }
+
+    /// True when `key` is an SSM-backed entry (not a literal, not unknown).
+    #[must_use]
+    pub fn is_entry(&self, key: &str) -> bool {
+        self.inner.index.get(key).is_some_and(|&i| matches!(self.inner.leaves[i].kind, LeafKind::Entry(_)))
+    }
+
+    /// Where the schema was loaded from.
+    #[must_use]
+    pub fn origin(&self) -> &std::path::Path {
+        &self.inner.origin
+    }
+}
