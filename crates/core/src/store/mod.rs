@@ -1,0 +1,194 @@
+//! Where parameters live: the [`ParameterStore`] trait and the shipped stores.
+
+mod memory;
+mod ssm;
+
+use std::fmt;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+pub use memory::MemoryStore;
+pub use ssm::{SsmStore, SsmStoreBuilder};
+
+use crate::error::StoreError;
+
+/// The SSM parameter types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ParamType {
+    /// `String`.
+    String,
+    /// `StringList` (comma-separated).
+    StringList,
+    /// `SecureString` (encrypted with KMS).
+    SecureString,
+}
+
+impl ParamType {
+    /// The SSM name of the type.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::String => "String",
+            ParamType::StringList => "StringList",
+            ParamType::SecureString => "SecureString",
+        }
+    }
+}
+
+impl fmt::Display for ParamType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parameter as a store returns it. `Debug` masks the value of a
+/// `SecureString`.
+#[derive(Clone, PartialEq)]
+pub struct Parameter {
+    /// The name asked for, selector included (`/a/b:3`).
+    pub name: String,
+    /// The raw value (decrypted for a `SecureString`).
+    pub value: String,
+    /// The version.
+    pub version: i64,
+    /// The type.
+    pub param_type: ParamType,
+    /// When it was last changed, if the store knows.
+    pub last_modified: Option<SystemTime>,
+}
+
+impl fmt::Debug for Parameter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value: &dyn fmt::Debug = if self.param_type == ParamType::SecureString { &"***" } else { &self.value };
+        f.debug_struct("Parameter")
+            .field("name", &self.name)
+            .field("value", value)
+            .field("version", &self.version)
+            .field("param_type", &self.param_type)
+            .field("last_modified", &self.last_modified)
+            .finish()
+    }
+}
+
+/// A write: `PutParameter`.
+#[derive(Clone, PartialEq)]
+pub struct PutRequest {
+    /// The plain name (no selector).
+    pub name: String,
+    /// The raw value.
+    pub value: String,
+    /// The type to write.
+    pub param_type: ParamType,
+    /// The description, if any.
+    pub description: Option<String>,
+    /// Tags to set.
+    pub tags: Vec<(String, String)>,
+    /// Replace an existing parameter. When false and the parameter exists,
+    /// the store answers [`StoreErrorKind::Rejected`](crate::StoreErrorKind::Rejected).
+    pub overwrite: bool,
+}
+
+impl fmt::Debug for PutRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value: &dyn fmt::Debug = if self.param_type == ParamType::SecureString { &"***" } else { &self.value };
+        f.debug_struct("PutRequest")
+            .field("name", &self.name)
+            .field("value", value)
+            .field("param_type", &self.param_type)
+            .field("description", &self.description)
+            .field("tags", &self.tags)
+            .field("overwrite", &self.overwrite)
+            .finish()
+    }
+}
+
+/// One version of a parameter, from its history. `Debug` masks the value
+/// of a `SecureString`.
+#[derive(Clone, PartialEq)]
+pub struct ParameterVersion {
+    /// The version.
+    pub version: i64,
+    /// The raw value.
+    pub value: String,
+    /// The type.
+    pub param_type: ParamType,
+    /// When this version was written.
+    pub last_modified: Option<SystemTime>,
+    /// Who wrote it (an ARN), if the store knows.
+    pub modified_by: Option<String>,
+    /// The description at that version.
+    pub description: Option<String>,
+    /// Labels attached to this version.
+    pub labels: Vec<String>,
+}
+
+impl fmt::Debug for ParameterVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value: &dyn fmt::Debug = if self.param_type == ParamType::SecureString { &"***" } else { &self.value };
+        f.debug_struct("ParameterVersion")
+            .field("version", &self.version)
+            .field("value", value)
+            .field("param_type", &self.param_type)
+            .field("last_modified", &self.last_modified)
+            .field("modified_by", &self.modified_by)
+            .field("labels", &self.labels)
+            .finish()
+    }
+}
+
+/// A place parameters live in: SSM, memory, a file, or your own.
+///
+/// Implementations must be cheap to share (`Arc<dyn ParameterStore>`) and
+/// safe to call from many tasks at once. A store never logs values.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use ssmconf::{Parameter, ParameterStore, ParameterVersion, PutRequest, StoreError, StoreErrorKind};
+///
+/// #[derive(Debug)]
+/// struct Empty;
+///
+/// #[async_trait]
+/// impl ParameterStore for Empty {
+///     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
+///         Ok(vec![None; names.len()])
+///     }
+///     async fn put_parameter(&self, _: &PutRequest) -> Result<i64, StoreError> {
+///         Err(StoreError::new(StoreErrorKind::Rejected, "read only"))
+///     }
+///     async fn parameter_history(&self, _: &str) -> Result<Vec<ParameterVersion>, StoreError> {
+///         Ok(Vec::new())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait ParameterStore: fmt::Debug + Send + Sync {
+    /// The most names one [`get_parameters`](Self::get_parameters) call
+    /// takes (SSM's `GetParameters` takes 10).
+    fn max_batch(&self) -> usize {
+        10
+    }
+
+    /// Fetches `names` (at most [`max_batch`](Self::max_batch), each
+    /// possibly with a `:version` or `:label` selector) with decryption.
+    /// Answers one slot per name, in order: `None` when the parameter (or
+    /// the selected version) does not exist.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the request as a whole failed.
+    async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError>;
+
+    /// Writes one parameter and answers its new version.
+    ///
+    /// # Errors
+    /// A [`StoreError`]; `Rejected` when it exists and `overwrite` is false.
+    async fn put_parameter(&self, request: &PutRequest) -> Result<i64, StoreError>;
+
+    /// The versions of a parameter, oldest first as SSM gives them.
+    /// An unknown name answers an empty list.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the request failed.
+    async fn parameter_history(&self, name: &str) -> Result<Vec<ParameterVersion>, StoreError>;
+}
