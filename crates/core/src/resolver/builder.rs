@@ -1,0 +1,146 @@
+//! [`ResolverBuilder`]: vars, store, TTL and clock; `build` binds the schema.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::cache::Cache;
+use super::clock::{Clock, SystemClock};
+use super::{Bound, Counters, Inner, Resolver};
+use crate::error::{Error, Result, StoreError, StoreErrorKind};
+use crate::schema::{LeafKind, Schema, parse_ttl, validate_var_value};
+use crate::store::ParameterStore;
+
+/// The TTL when neither the builder, `SSMCONF_TTL` nor the entry sets one.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+
+/// Builds a [`Resolver`].
+///
+/// ```
+/// use std::time::Duration;
+/// use ssmconf::{MemoryStore, Resolver, Schema};
+/// let schema = Schema::from_yaml_str("a:\n  ssm_param: /x/{stage}/a\n", "inline.yml")?;
+/// let resolver = Resolver::builder(schema)
+///     .var("stage", "prod")
+///     .store(MemoryStore::new())
+///     .ttl(Duration::from_secs(60))
+///     .build()?;
+/// assert_eq!(resolver.ssm_name("a")?, "/x/prod/a");
+/// # Ok::<(), ssmconf::Error>(())
+/// ```
+#[must_use]
+#[derive(Debug)]
+pub struct ResolverBuilder {
+    schema: Schema,
+    vars: HashMap<String, String>,
+    store: Option<Arc<dyn ParameterStore>>,
+    ttl: Option<Duration>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ResolverBuilder {
+    pub(crate) fn new(schema: Schema) -> Self {
+        ResolverBuilder { schema, vars: HashMap::new(), store: None, ttl: None, clock: Arc::new(SystemClock) }
+    }
+
+    /// Sets a placeholder value: `{stage}` in `ssm_param` becomes `value`.
+    pub fn var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.vars.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sets several placeholder values.
+    pub fn vars<K: Into<String>, V: Into<String>>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self {
+        self.vars.extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// The store to read and write ([`SsmStore`](crate::SsmStore),
+    /// [`MemoryStore`](crate::MemoryStore) or your own).
+    pub fn store(mut self, store: impl ParameterStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The store, already shared.
+    pub fn shared_store(mut self, store: Arc<dyn ParameterStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The cache lifetime of entries without their own `ttl` (default 300 s,
+    /// or `SSMCONF_TTL`). Zero means never cached.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// The clock (tests use a [`ManualClock`](crate::ManualClock)).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Fills every `ssm_param` with the vars, checks the names against
+    /// SSM's rules, and builds the resolver.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] for a placeholder with no var or a name SSM would
+    /// refuse (at the `ssm_param` of the entry); [`Error::Validation`] for a
+    /// var value that could change the name's hierarchy (`/`, `..`) or a bad
+    /// `SSMCONF_TTL`; [`Error::Store`] when no store was given.
+    pub fn build(self) -> Result<Resolver> {
+        for (var, value) in &self.vars {
+            validate_var_value(var, value).map_err(|reason| Error::validation(format!("{{{var}}}"), reason))?;
+        }
+        let store = self.store.ok_or_else(|| Error::Store {
+            what: "the resolver".into(),
+            source: StoreError::new(
+                StoreErrorKind::Config,
+                "no store given: call .store(SsmStore::from_env().await) or .store(MemoryStore::new())",
+            ),
+        })?;
+        let default_ttl = match self.ttl {
+            Some(ttl) => ttl,
+            None => match std::env::var("SSMCONF_TTL") {
+                Ok(raw) => parse_ttl(raw.trim()).map_err(|reason| Error::validation("SSMCONF_TTL", reason))?,
+                Err(_) => DEFAULT_TTL,
+            },
+        };
+        let leaves = &self.schema.inner.leaves;
+        let mut bound = Vec::with_capacity(leaves.len());
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (idx, leaf) in leaves.iter().enumerate() {
+            let LeafKind::Entry(entry) = &leaf.kind else {
+                bound.push(None);
+                continue;
+            };
+            let name = entry
+                .name
+                .fill(&self.vars)
+                .map_err(|message| Error::schema(entry.name_location.clone(), &leaf.key, message))?;
+            by_name.entry(name.plain.clone()).or_default().push(idx);
+            bound.push(Some(Bound { name, ttl: entry.ttl.unwrap_or(default_ttl) }));
+        }
+        let entries = bound.iter().flatten().count();
+        tracing::info!(
+            target: "ssmconf",
+            store = ?store,
+            entries,
+            literals = leaves.len() - entries,
+            ttl_secs = default_ttl.as_secs(),
+            "Parameter Store service initialized"
+        );
+        Ok(Resolver {
+            inner: Arc::new(Inner {
+                cache: Cache::new(leaves.len()),
+                schema: self.schema,
+                store,
+                clock: self.clock,
+                bound,
+                stats: Counters::default(),
+                by_name,
+            }),
+        })
+    }
+}

@@ -1,0 +1,231 @@
+//! Talking to the store for reads: batching, single flight, decoding.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+
+use super::Inner;
+use super::cache::{Cached, Fetched, Outcome};
+use crate::error::{StoreError, StoreErrorKind};
+use crate::store::Parameter;
+use crate::value::{check_allowed, decode};
+
+/// Batches of one `load_all` sent to the store at once.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+impl Inner {
+    /// Fetches one key for a reader. A reader that arrives while a fetch of
+    /// the key is in flight waits for it and shares its outcome: concurrent
+    /// readers make one store call, whatever the TTL.
+    pub(crate) async fn fetch_one(&self, idx: usize, has_caller: bool) -> Arc<Cached> {
+        let slot = self.cache.slot(idx);
+        let arrived = slot.completed();
+        let epoch = self.cache.epoch(idx);
+        let mut flight = slot.flight.lock().await;
+        if flight.completed > arrived
+            && let Some(last) = flight.last.as_ref().filter(|l| l.epoch == epoch)
+        {
+            return last.clone();
+        }
+        if let Some(cached) = self.cache.fresh(idx, self.clock.now()) {
+            return cached;
+        }
+        let cached = self.request(&[idx]).await.pop().expect("one outcome per key");
+        self.cache.record(idx, &cached);
+        self.cache.complete(idx, &mut flight, &cached);
+        self.warn_fallback(idx, &cached, has_caller);
+        cached
+    }
+
+    /// Fetches every key of `idxs` that is not fresh, in as few requests as
+    /// the store allows. Answers how many outcomes were fetched.
+    pub(crate) async fn fetch_many(&self, idxs: &[usize]) -> Vec<(usize, Arc<Cached>)> {
+        let batches =
+            plan_batches(idxs, |i| self.bound(i).map(|b| (&*b.name.full, &*b.name.plain)), self.store.max_batch());
+        futures_util::stream::iter(batches)
+            .map(|batch| self.fetch_batch(batch))
+            .buffer_unordered(BATCHES_IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    async fn fetch_batch(&self, mut batch: Vec<usize>) -> Vec<(usize, Arc<Cached>)> {
+        // Slots are locked in ascending order, by every caller: no deadlock.
+        batch.sort_unstable();
+        batch.dedup();
+        let mut guards = Vec::with_capacity(batch.len());
+        for &idx in &batch {
+            guards.push(self.cache.slot(idx).flight.lock().await);
+        }
+        let now = self.clock.now();
+        let (need, mut guards): (Vec<usize>, Vec<_>) = batch
+            .iter()
+            .zip(guards)
+            .filter(|(idx, _)| self.cache.fresh(**idx, now).is_none())
+            .map(|(i, g)| (*i, g))
+            .unzip();
+        if need.is_empty() {
+            return Vec::new();
+        }
+        let outcomes = self.request(&need).await;
+        need.iter()
+            .zip(outcomes)
+            .zip(guards.iter_mut())
+            .map(|((&idx, cached), flight)| {
+                self.cache.record(idx, &cached);
+                self.cache.complete(idx, flight, &cached);
+                self.warn_fallback(idx, &cached, false);
+                (idx, cached)
+            })
+            .collect()
+    }
+
+    /// One store request for `idxs` (at most one batch, distinct names).
+    pub(crate) async fn request(&self, idxs: &[usize]) -> Vec<Arc<Cached>> {
+        let epochs: Vec<_> = idxs.iter().map(|&i| self.cache.epoch(i)).collect();
+        let mut names: Vec<String> = Vec::with_capacity(idxs.len());
+        let mut slot_of: Vec<usize> = Vec::with_capacity(idxs.len());
+        for &idx in idxs {
+            let full = &self.bound(idx).expect("only entries are fetched").name.full;
+            match names.iter().position(|n| n == full) {
+                Some(pos) => slot_of.push(pos),
+                None => {
+                    slot_of.push(names.len());
+                    names.push(full.clone());
+                }
+            }
+        }
+        let result = self.call_store(self.store.get_parameters(&names)).await;
+        let now = self.clock.now();
+        if let Ok(found) = &result {
+            let n = found.iter().filter(|p| p.is_some()).count();
+            tracing::info!(target: "ssmconf", count = n, requested = names.len(), "Loaded {n} parameters from Parameter Store");
+        }
+        idxs.iter()
+            .zip(epochs)
+            .zip(slot_of)
+            .map(|((&idx, epoch), pos)| {
+                let outcome = match &result {
+                    Ok(found) => match found.get(pos).and_then(Option::as_ref) {
+                        Some(p) => self.decode_parameter(idx, p, now),
+                        None => Outcome::Missing,
+                    },
+                    Err(e) => Outcome::Failed(e.clone()),
+                };
+                let ttl = self.bound(idx).expect("entry").ttl;
+                Arc::new(Cached { outcome, fetched_at: now, expires_at: now + ttl, ttl, epoch })
+            })
+            .collect()
+    }
+
+    /// Counts a store request and its failure.
+    pub(crate) async fn call_store<T>(
+        &self,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.stats.ssm_calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let result = call.await;
+        if let Err(e) = &result {
+            self.stats.ssm_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!(target: "ssmconf", error = %e, "Parameter Store request failed");
+        }
+        result
+    }
+
+    fn decode_parameter(&self, idx: usize, p: &Parameter, now: std::time::Instant) -> Outcome {
+        let entry = self.entry(idx).expect("entry");
+        let decoded = decode(&p.value, entry.value_type, entry.secure).and_then(|v| {
+            if let Some(allowed) = &entry.allowed {
+                check_allowed(&v, allowed, entry.secure)?;
+            }
+            Ok(v)
+        });
+        match decoded {
+            Ok(value) => {
+                Outcome::Found(Arc::new(Fetched { value: Arc::new(value), version: p.version, fetched_at: now }))
+            }
+            Err(reason) => Outcome::Failed(StoreError::new(
+                StoreErrorKind::InvalidValue,
+                format!("{} (version {}): {reason}", p.name, p.version),
+            )),
+        }
+    }
+
+    /// The warning of SPEC.md, once per failed fetch (failures are cached
+    /// for the TTL, so once per key per TTL).
+    fn warn_fallback(&self, idx: usize, cached: &Cached, has_caller: bool) {
+        let Outcome::Failed(error) = &cached.outcome else { return };
+        let key = &self.schema.inner.leaves[idx].key;
+        let source = if self.cache.stale(idx).is_some() {
+            "stale"
+        } else if self.entry(idx).is_some_and(|e| e.default.is_some()) {
+            "default"
+        } else if has_caller {
+            "caller"
+        } else {
+            tracing::warn!(target: "ssmconf", key = %key, "No value for {key}: Parameter Store failed and nothing falls back: {error}");
+            return;
+        };
+        tracing::warn!(target: "ssmconf", key = %key, source, "Using fallback value for {key} ({source}): {error}");
+    }
+}
+
+/// Splits `idxs` into store requests: at most `max` distinct names each, and
+/// never two selectors of one plain name in one request (SSM-compatible
+/// servers may answer both under the plain name). Keys that share a full
+/// name share a slot of the request.
+pub(crate) fn plan_batches<'a>(
+    idxs: &[usize],
+    name_of: impl Fn(usize) -> Option<(&'a str, &'a str)>,
+    max: usize,
+) -> Vec<Vec<usize>> {
+    struct Batch<'a> {
+        idxs: Vec<usize>,
+        full: HashMap<&'a str, ()>,
+        plain: HashMap<&'a str, ()>,
+    }
+    let max = max.max(1);
+    let mut batches: Vec<Batch<'a>> = Vec::new();
+    for &idx in idxs {
+        let Some((full, plain)) = name_of(idx) else { continue };
+        let home = batches
+            .iter()
+            .position(|b| b.full.contains_key(full))
+            .or_else(|| batches.iter().position(|b| b.full.len() < max && !b.plain.contains_key(plain)));
+        let batch = match home {
+            Some(i) => &mut batches[i],
+            None => {
+                batches.push(Batch { idxs: Vec::new(), full: HashMap::new(), plain: HashMap::new() });
+                batches.last_mut().expect("just pushed")
+            }
+        };
+        batch.idxs.push(idx);
+        batch.full.insert(full, ());
+        batch.plain.insert(plain, ());
+    }
+    batches.into_iter().map(|b| b.idxs).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_batches;
+
+    #[test]
+    fn batches_hold_ten_distinct_names() {
+        let names: Vec<(String, String)> = (0..30).map(|i| (format!("/p/{i}"), format!("/p/{i}"))).collect();
+        let idxs: Vec<usize> = (0..30).collect();
+        let batches = plan_batches(&idxs, |i| names.get(i).map(|(f, p)| (f.as_str(), p.as_str())), 10);
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 10]);
+    }
+
+    #[test]
+    fn selectors_of_one_name_go_to_separate_batches_and_duplicates_share() {
+        let names = [("/a:1", "/a"), ("/a:2", "/a"), ("/a:1", "/a"), ("/b", "/b")];
+        let batches = plan_batches(&[0, 1, 2, 3], |i| names.get(i).copied(), 10);
+        assert_eq!(batches, vec![vec![0, 2, 3], vec![1]]);
+    }
+}
