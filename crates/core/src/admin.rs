@@ -1,0 +1,361 @@
+//! Writing and auditing: `put`, `init`, `check`, `history`, and their reports.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::Value;
+use crate::error::{Error, Result, StoreError};
+use crate::resolver::Resolver;
+use crate::store::{ParamType, PutRequest};
+use crate::value::{check_allowed, decode, encode, param_type_for};
+
+/// Options of [`Resolver::init`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InitOptions {
+    /// Plan only: write nothing.
+    pub dry_run: bool,
+    /// Replace parameters that exist with the schema's default.
+    pub overwrite: bool,
+}
+
+/// One parameter in an [`InitPlan`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanItem {
+    /// The dotted key.
+    pub key: String,
+    /// The SSM name.
+    pub ssm_param: String,
+    /// The type it is (or would be) written as.
+    pub param_type: ParamType,
+    /// The value written (`***` for a secure entry), if any.
+    pub value: Option<String>,
+    /// The version written, or the existing version for a skipped one.
+    pub version: Option<i64>,
+    /// Why it is in this list, when that is not obvious.
+    pub reason: Option<String>,
+}
+
+/// What [`Resolver::init`] did, or would do in a dry run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct InitPlan {
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Parameters created (or that would be).
+    pub created: Vec<PlanItem>,
+    /// Parameters that existed and were replaced (with `overwrite`).
+    pub overwritten: Vec<PlanItem>,
+    /// Parameters left alone: they exist, or their name is read-only.
+    pub skipped: Vec<PlanItem>,
+    /// Entries with no default: someone must set them.
+    pub manual: Vec<PlanItem>,
+    /// Writes that failed, with the reason.
+    pub failed: Vec<PlanItem>,
+}
+
+/// What kind of problem [`Resolver::check`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A required entry resolves to nothing.
+    Missing,
+    /// A value does not decode as the entry's type, or is not allowed.
+    Invalid,
+    /// The parameter could not be read.
+    Unreadable,
+}
+
+/// One problem found by [`Resolver::check`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The dotted key.
+    pub key: String,
+    /// The SSM name.
+    pub ssm_param: String,
+    /// What kind of problem.
+    pub kind: ProblemKind,
+    /// What is wrong (never a secure value).
+    pub message: String,
+}
+
+/// The problems [`Resolver::check`] found; empty when all is well.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// Entries looked at.
+    pub checked: usize,
+    /// The problems, in schema order.
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    /// True when no problem was found.
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// One version of a parameter, from [`Resolver::history`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    /// The version.
+    pub version: i64,
+    /// The raw value, `***` for a secure entry.
+    pub value: String,
+    /// The type at that version.
+    pub param_type: ParamType,
+    /// When it was written.
+    pub modified_at: Option<SystemTime>,
+    /// Who wrote it.
+    pub modified_by: Option<String>,
+    /// The description at that version.
+    pub description: Option<String>,
+    /// Labels on this version.
+    pub labels: Vec<String>,
+}
+
+const MASK: &str = "***";
+
+impl Resolver {
+    /// Encodes `value` for `key`'s entry, checks it (type, `allowed`, SSM's
+    /// limits), writes it with overwrite, and drops the key from the cache
+    /// so the next read sees it. Answers the new version.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`]; [`Error::Validation`] for a literal, a
+    /// read-only name (a selector, `/aws/...`) or a value that does not fit;
+    /// [`Error::Store`] when the write fails.
+    pub async fn put<V: Serialize>(&self, key: &str, value: V) -> Result<i64> {
+        let idx = self.index(key)?;
+        let inner = &self.inner;
+        let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
+            return Err(Error::validation(key, "a literal lives in the schema file; change it there"));
+        };
+        if bound.name.is_read_only() {
+            return Err(Error::validation(
+                key,
+                format!(
+                    "{} is read-only (a version selector, or under /aws/); write the plain parameter instead",
+                    bound.name.full
+                ),
+            ));
+        }
+        let value = serde_json::to_value(value)
+            .map_err(|e| Error::validation(key, format!("the value cannot be serialized: {e}")))?;
+        let raw = encode(&value, entry.value_type, entry.secure).map_err(|r| Error::validation(key, r))?;
+        let decoded = decode(&raw, entry.value_type, entry.secure).map_err(|r| Error::validation(key, r))?;
+        if let Some(allowed) = &entry.allowed {
+            check_allowed(&decoded, allowed, entry.secure).map_err(|r| Error::validation(key, r))?;
+        }
+        let request = PutRequest {
+            name: bound.name.plain.clone(),
+            value: raw,
+            param_type: param_type_for(entry.value_type, entry.secure),
+            description: entry.description.clone(),
+            tags: Vec::new(),
+            overwrite: true,
+        };
+        let version = inner
+            .call_store(inner.store.put_parameter(&request))
+            .await
+            .map_err(|source| Error::Store { what: format!("`{key}` ({})", request.name), source })?;
+        inner.cache.invalidate(idx);
+        tracing::info!(target: "ssmconf", key, version, "Parameter updated in Parameter Store: {} (version {version})", request.name);
+        Ok(version)
+    }
+
+    /// Seeds the store from the schema: every entry with a `default` is
+    /// created unless it exists (or replaced, with `overwrite`), as
+    /// `String`, `StringList` or `SecureString`, with its description and
+    /// tags. Entries without a default are listed as needing manual setup.
+    /// A dry run writes nothing.
+    ///
+    /// A failed write does not stop the others; it is listed in `failed`.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the store cannot tell which parameters exist.
+    pub async fn init(&self, options: InitOptions) -> Result<InitPlan> {
+        let inner = &self.inner;
+        let mut plan = InitPlan { dry_run: options.dry_run, ..InitPlan::default() };
+        let mut candidates = Vec::new();
+        for (idx, entry, bound) in inner.entries() {
+            let mut item = PlanItem {
+                key: inner.key(idx).to_string(),
+                ssm_param: bound.name.plain.clone(),
+                param_type: param_type_for(entry.value_type, entry.secure),
+                value: None,
+                version: None,
+                reason: None,
+            };
+            match &entry.default {
+                None => {
+                    item.reason = Some("no default in the schema: set it with `put`".into());
+                    plan.manual.push(item);
+                }
+                Some(_) if bound.name.is_read_only() => {
+                    item.ssm_param = bound.name.full.clone();
+                    item.reason = Some("read-only name".into());
+                    plan.skipped.push(item);
+                }
+                Some(default) => {
+                    let raw = encode(default, entry.value_type, entry.secure)
+                        .map_err(|r| Error::validation(&item.key, format!("the default cannot be written: {r}")))?;
+                    item.value = Some(if entry.secure { MASK.to_string() } else { raw.clone() });
+                    candidates.push((idx, item, raw));
+                }
+            }
+        }
+        let names: Vec<String> = candidates.iter().map(|(_, item, _)| item.ssm_param.clone()).collect();
+        let mut existing = Vec::with_capacity(names.len());
+        for chunk in names.chunks(inner.store.max_batch().max(1)) {
+            let found = inner
+                .call_store(inner.store.get_parameters(chunk))
+                .await
+                .map_err(|source| Error::Store { what: "init".into(), source })?;
+            existing.extend(found.into_iter().map(|p| p.map(|p| p.version)));
+        }
+        for ((idx, mut item, raw), exists) in candidates.into_iter().zip(existing) {
+            if exists.is_some() && !options.overwrite {
+                item.version = exists;
+                item.reason = Some("exists".into());
+                plan.skipped.push(item);
+                continue;
+            }
+            if !options.dry_run {
+                let entry = inner.entry(idx).expect("entry");
+                let request = PutRequest {
+                    name: item.ssm_param.clone(),
+                    value: raw,
+                    param_type: item.param_type,
+                    description: entry.description.clone(),
+                    tags: entry.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    overwrite: exists.is_some(),
+                };
+                match inner.call_store(inner.store.put_parameter(&request)).await {
+                    Ok(version) => {
+                        inner.cache.invalidate(idx);
+                        tracing::info!(target: "ssmconf", key = %item.key, version, "Parameter updated in Parameter Store: {} (version {version})", item.ssm_param);
+                        item.version = Some(version);
+                    }
+                    Err(e) => {
+                        item.reason = Some(e.to_string());
+                        plan.failed.push(item);
+                        continue;
+                    }
+                }
+            }
+            if exists.is_some() { plan.overwritten.push(item) } else { plan.created.push(item) }
+        }
+        Ok(plan)
+    }
+
+    /// Checks the store against the schema: every `required` entry resolves
+    /// (environment, SSM or default), and every value in SSM (and in an
+    /// entry's environment variable) decodes and is allowed. Reads the store
+    /// directly, not the cache, and changes nothing.
+    ///
+    /// # Errors
+    /// [`Error::Store`] only when the store cannot be reached at all.
+    pub async fn check(&self) -> Result<CheckReport> {
+        let inner = &self.inner;
+        let entries: Vec<_> = inner.entries().collect();
+        let names: Vec<String> = entries.iter().map(|(_, _, b)| b.name.full.clone()).collect();
+        let mut found: Vec<Result<Option<crate::store::Parameter>, StoreError>> = Vec::with_capacity(names.len());
+        let mut first_error = None;
+        let mut any_ok = names.is_empty();
+        for chunk in names.chunks(inner.store.max_batch().max(1)) {
+            match inner.call_store(inner.store.get_parameters(chunk)).await {
+                Ok(params) => {
+                    any_ok = true;
+                    let answered = params.len();
+                    found.extend(params.into_iter().take(chunk.len()).map(Ok));
+                    found.extend((answered..chunk.len()).map(|_| Ok(None)));
+                }
+                Err(e) => {
+                    found.extend(chunk.iter().map(|_| Err(e.clone())));
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let (false, Some(source)) = (any_ok, first_error) {
+            return Err(Error::Store { what: "check".into(), source });
+        }
+        let mut report = CheckReport { checked: entries.len(), problems: Vec::new() };
+        for ((idx, entry, bound), fetched) in entries.into_iter().zip(found) {
+            let key = inner.key(idx);
+            let problem = |kind, message: String| Problem {
+                key: key.to_string(),
+                ssm_param: bound.name.full.clone(),
+                kind,
+                message,
+            };
+            let validate = |raw: &str| -> Result<Value, String> {
+                let v = decode(raw, entry.value_type, entry.secure)?;
+                if let Some(allowed) = &entry.allowed {
+                    check_allowed(&v, allowed, entry.secure)?;
+                }
+                Ok(v)
+            };
+            let env_value = entry.env.as_ref().and_then(|var| std::env::var(var).ok().map(|v| (var, v)));
+            if let Some((var, raw)) = &env_value
+                && let Err(reason) = validate(raw)
+            {
+                report.problems.push(problem(ProblemKind::Invalid, format!("environment variable {var}: {reason}")));
+            }
+            let in_ssm = match fetched {
+                Ok(Some(param)) => match validate(&param.value) {
+                    Ok(_) => true,
+                    Err(reason) => {
+                        report
+                            .problems
+                            .push(problem(ProblemKind::Invalid, format!("version {}: {reason}", param.version)));
+                        true
+                    }
+                },
+                Ok(None) => false,
+                Err(e) => {
+                    report.problems.push(problem(ProblemKind::Unreadable, e.to_string()));
+                    continue;
+                }
+            };
+            if entry.required && !in_ssm && env_value.is_none() && entry.default.is_none() {
+                report.problems.push(problem(
+                    ProblemKind::Missing,
+                    "required, but not in SSM and no default: set it with `put` or `ssmconf put`".into(),
+                ));
+            }
+        }
+        Ok(report)
+    }
+
+    /// The versions of `key`'s parameter, newest first. Values of secure
+    /// entries are masked.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`]; [`Error::Validation`] for a literal;
+    /// [`Error::Store`] when the store fails.
+    pub async fn history(&self, key: &str) -> Result<Vec<HistoryEntry>> {
+        let idx = self.index(key)?;
+        let inner = &self.inner;
+        let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
+            return Err(Error::validation(key, "a literal in the schema has no history in SSM"));
+        };
+        let mut versions = inner
+            .call_store(inner.store.parameter_history(&bound.name.plain))
+            .await
+            .map_err(|source| Error::Store { what: format!("`{key}` ({})", bound.name.plain), source })?;
+        versions.sort_by_key(|v| std::cmp::Reverse(v.version));
+        Ok(versions
+            .into_iter()
+            .map(|v| HistoryEntry {
+                version: v.version,
+                value: if entry.secure || v.param_type == ParamType::SecureString { MASK.to_string() } else { v.value },
+                param_type: v.param_type,
+                modified_at: v.last_modified,
+                modified_by: v.modified_by,
+                description: v.description,
+                labels: v.labels,
+            })
+            .collect())
+    }
+}
