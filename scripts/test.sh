@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: makes a virtualenv with moto[server]
+# (the SSM-compatible server the integration tests start on 127.0.0.1), then
+# runs the unit, integration and documentation tests of the workspace.
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh -p ssmconf moto the integration tests only (cargo test args)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${SSMCONF_VENV:-.venv}"
+stamp="$venv/.requirements-test.txt"
+if ! cmp -s scripts/requirements-test.txt "$stamp" 2>/dev/null; then
+  echo "==> setting up $venv with moto[server]"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+  cp scripts/requirements-test.txt "$stamp"
+fi
+export MOTO_SERVER="$PWD/$venv/bin/moto_server"
+# Tests must never reach real AWS: no profile, no instance metadata.
+export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SSM
+
+echo "==> cargo test"
+cargo test --workspace "$@"

@@ -1,0 +1,7 @@
+//! Integration tests: the real aws-sdk-ssm client, through ssmconf, against
+//! a real SSM-compatible server (moto_server on 127.0.0.1). One binary, one
+//! module per behaviour.
+
+mod harness;
+mod resolve;
+mod write;
