@@ -1,32 +1,20 @@
 //! Loading a schema from YAML files: mounts, node classification and the
 //! checks on every entry field.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use super::names::{NameTemplate, is_identifier};
+use super::entry::{Ctx, entry};
 use super::suggest::nearest;
-use super::yaml::{self, Key, Node, NodeError, NodeKind};
-use super::{Entry, Leaf, LeafKind, Schema, SchemaInner};
-use crate::Value;
+use super::yaml::{self, Key, Node, NodeKind, join};
+use super::{Leaf, LeafKind, Schema, SchemaInner};
 use crate::error::{Error, Location, Result};
-use crate::value::{self, ValueType};
 
 /// The largest schema file read, in bytes (16 MiB).
 const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
-/// SSM's limit on a parameter description, in characters.
-const MAX_DESCRIPTION: usize = 1024;
-/// SSM's limits on tag keys and values, in characters.
-const MAX_TAG_KEY: usize = 128;
-const MAX_TAG_VALUE: usize = 256;
-/// The fields of an entry, in the order the docs list them.
-const FIELDS: [&str; 10] =
-    ["ssm_param", "default", "description", "type", "secure", "required", "allowed", "env", "ttl", "tags"];
-
 impl Schema {
     /// Loads a schema from a YAML file, or from a directory of them.
     ///
@@ -189,29 +177,6 @@ fn read_file(path: &Path) -> Result<String> {
     })
 }
 
-/// Where errors go: the file being read.
-struct Ctx<'a> {
-    file: &'a Path,
-}
-
-impl Ctx<'_> {
-    fn at(&self, line: usize, column: usize, key: &str, message: impl Into<String>) -> Error {
-        Error::schema(Location { file: self.file.to_path_buf(), line, column }, key, message)
-    }
-
-    fn node(&self, node: &Node, key: &str, message: impl Into<String>) -> Error {
-        self.at(node.line, node.column, key, message)
-    }
-
-    fn key(&self, k: &Key, key: &str, message: impl Into<String>) -> Error {
-        self.at(k.line, k.column, key, message)
-    }
-
-    fn from(&self, e: NodeError, key: &str) -> Error {
-        self.at(e.line, e.column, key, e.message)
-    }
-}
-
 fn add_file(leaves: &mut Vec<Leaf>, text: &str, file: &Path, mount: &str) -> Result<()> {
     let ctx = Ctx { file };
     let root = yaml::parse(text, file, mount)?;
@@ -223,10 +188,6 @@ fn add_file(leaves: &mut Vec<Leaf>, text: &str, file: &Path, mount: &str) -> Res
         return Err(ctx.node(&root, mount, message));
     };
     walk(&ctx, entries, mount, leaves)
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
 }
 
 /// `[A-Za-z0-9_-]+`, with a reason naming the bad character.
@@ -269,285 +230,16 @@ fn walk(ctx: &Ctx<'_>, entries: &[(Key, Node)], prefix: &str, leaves: &mut Vec<L
     Ok(())
 }
 
-fn entry(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<Entry> {
-    for (f, _) in fields {
-        if !FIELDS.contains(&f.text.as_str()) {
-            let message = match nearest(&f.text, FIELDS) {
-                Some(near) => format!("unknown field `{}`; did you mean `{near}`?", f.text),
-                None => {
-                    let list: Vec<String> = FIELDS.iter().map(|f| format!("`{f}`")).collect();
-                    format!("unknown field `{}`; the fields of an entry are {}", f.text, list.join(", "))
-                }
-            };
-            return Err(ctx.key(f, key, message));
-        }
-    }
-    let field = |name: &str| fields.iter().find(|(f, _)| f.text == name);
-    let flag = |name: &str| -> Result<bool> {
-        let Some((_, node)) = field(name) else {
-            return Ok(false);
-        };
-        match node.scalar() {
-            Some(Ok(Value::Bool(b))) => Ok(b),
-            _ => Err(ctx.node(node, key, format!("`{name}` must be `true` or `false`"))),
-        }
-    };
-    let text = |name: &str| -> Result<Option<(&str, &Node)>> {
-        let Some((_, node)) = field(name) else {
-            return Ok(None);
-        };
-        match &node.kind {
-            NodeKind::Scalar { text, plain, .. } if !(*plain && matches!(node.scalar(), Some(Ok(Value::Null)))) => {
-                Ok(Some((text.as_str(), node)))
-            }
-            _ => Err(ctx.node(node, key, format!("`{name}` must be a string, not {}", describe(node)))),
-        }
-    };
-
-    let secure = flag("secure")?;
-    let required = flag("required")?;
-
-    let (raw, name_node) = text("ssm_param")?.unwrap_or_else(|| unreachable!("entries have `ssm_param`"));
-    let name = NameTemplate::parse(raw)
-        .map_err(|reason| ctx.node(name_node, key, format!("invalid `ssm_param` `{raw}`: {reason}")))?;
-    let name_location = Location { file: ctx.file.to_path_buf(), line: name_node.line, column: name_node.column };
-
-    let description = match text("description")? {
-        Some((d, node)) if d.chars().count() > MAX_DESCRIPTION => {
-            let message = format!(
-                "`description` is {} characters long; SSM allows at most {MAX_DESCRIPTION}; shorten it",
-                d.chars().count()
-            );
-            return Err(ctx.node(node, key, message));
-        }
-        other => other.map(|(d, _)| d.to_string()),
-    };
-
-    let env = match text("env")? {
-        Some((e, node)) if !is_identifier(e) => {
-            let message = format!(
-                "`env` `{e}` is not an environment variable name; use letters, digits and `_`, not starting with a digit"
-            );
-            return Err(ctx.node(node, key, message));
-        }
-        other => other.map(|(e, _)| e.to_string()),
-    };
-
-    let ttl = field("ttl").map(|(_, node)| ttl_field(node).map_err(|m| ctx.node(node, key, m))).transpose()?;
-    let tags = match field("tags") {
-        Some((_, node)) => parse_tags(ctx, key, node)?,
-        None => BTreeMap::new(),
-    };
-
-    let default_node = field("default").map(|(_, n)| n);
-    let value_type = match text("type")? {
-        Some((t, node)) => ValueType::parse(t).ok_or_else(|| ctx.node(node, key, unknown_type(t)))?,
-        None => infer_type(default_node).map_err(|e| ctx.from(e, key))?,
-    };
-    if secure && value_type == ValueType::List {
-        let (_, at) = field("type").or_else(|| field("secure")).unwrap_or_else(|| unreachable!("secure is set"));
-        let message = "a secure entry cannot be a `list`: SSM has no secure StringList; use `type: json` for a JSON array, or drop `secure`";
-        return Err(ctx.node(at, key, message));
-    }
-
-    let allowed = match field("allowed") {
-        None => None,
-        Some((_, node)) => Some(parse_allowed(ctx, key, node, value_type)?),
-    };
-
-    let default = match default_node {
-        None => None,
-        Some(node) => {
-            let value = decode_node(node, value_type, secure, "default").map_err(|e| ctx.from(e, key))?;
-            if let Some(allowed) = &allowed {
-                value::check_allowed(&value, allowed, secure).map_err(|reason| {
-                    ctx.node(node, key, format!("default {reason}; add it to `allowed` or change the default"))
-                })?;
-            }
-            Some(Arc::new(value))
-        }
-    };
-
-    Ok(Entry { name, name_location, default, description, value_type, secure, required, allowed, env, ttl, tags })
-}
-
-fn describe(node: &Node) -> &'static str {
-    match node.kind {
-        NodeKind::Scalar { .. } => "null",
-        _ => node.kind_name(),
-    }
-}
-
-fn unknown_type(t: &str) -> String {
-    let list: Vec<String> = ValueType::NAMES.iter().map(|n| format!("`{n}`")).collect();
-    match nearest(t, ValueType::NAMES) {
-        Some(near) => format!("unknown type `{t}`; did you mean `{near}`? (types: {})", list.join(", ")),
-        None => format!("unknown type `{t}`; use one of {}", list.join(", ")),
-    }
-}
-
-/// The type of a `default` when `type` is absent (`string` with no default).
-fn infer_type(default: Option<&Node>) -> Result<ValueType, NodeError> {
-    let Some(node) = default else {
-        return Ok(ValueType::String);
-    };
-    Ok(match node.scalar() {
-        None if matches!(node.kind, NodeKind::Seq(_)) => ValueType::List,
-        None => ValueType::Json,
-        Some(value) => match value? {
-            Value::String(_) => ValueType::String,
-            Value::Bool(_) => ValueType::Bool,
-            Value::Number(n) if n.is_f64() => ValueType::Float,
-            Value::Number(_) => ValueType::Int,
-            _ => {
-                return Err(node.error(
-                    "`default` is null and the entry has no `type`; add a `type`, or remove `default` for no default",
-                ));
-            }
-        },
-    })
-}
-
-/// The SSM string a YAML value stands for: a scalar's text as written, a
-/// sequence of scalars joined by `,`, JSON text for `json`.
-fn ssm_form(node: &Node, ty: ValueType) -> Result<String, NodeError> {
-    match &node.kind {
-        NodeKind::Scalar { text, .. } => {
-            let value = node.scalar().unwrap_or_else(|| unreachable!())?;
-            match (value, ty) {
-                (Value::Null, ValueType::Json) => Ok("null".to_string()),
-                (Value::Null, _) => Err(node
-                    .error(format!("null is not a {ty} value; quote it (`'{text}'`) to mean the text, or remove it"))),
-                _ => Ok(text.clone()),
-            }
-        }
-        _ if ty == ValueType::Json => node.to_json().map(|v| v.to_string()),
-        NodeKind::Seq(items) if ty == ValueType::List => {
-            let mut texts = Vec::with_capacity(items.len());
-            for item in items {
-                if !matches!(item.kind, NodeKind::Scalar { .. }) {
-                    return Err(item.error(format!("a list item must be a scalar, not {}", item.kind_name())));
-                }
-                texts.push(list_item(item)?);
-            }
-            Ok(texts.join(","))
-        }
-        NodeKind::Seq(_) => Err(node.error(format!("a sequence needs `type: list` or `type: json`, not `{ty}`"))),
-        NodeKind::Map(_) => Err(node.error(format!("a mapping needs `type: json`, not `{ty}`"))),
-    }
-}
-
-/// One StringList item: not empty, no `,`.
-fn list_item(item: &Node) -> Result<String, NodeError> {
-    let text = ssm_form(item, ValueType::String)?;
-    if text.is_empty() {
-        return Err(item.error("a list item is empty; SSM StringList items cannot be empty"));
-    }
-    if text.contains(',') {
-        return Err(item.error(format!("list item `{text}` contains `,`, which separates StringList items")));
-    }
-    Ok(text)
-}
-
-/// Decodes a YAML value exactly as SSM would hand it back.
-fn decode_node(node: &Node, ty: ValueType, secure: bool, what: &str) -> Result<Value, NodeError> {
-    let raw = ssm_form(node, ty)?;
-    value::decode(&raw, ty, true).map_err(|reason| {
-        let shown = if secure { format!("`{what}`") } else { format!("{what} `{raw}`") };
-        node.error(format!("{shown} does not decode as {ty}: {reason}; fix the {what} or the `type`"))
-    })
-}
-
-fn parse_allowed(ctx: &Ctx<'_>, key: &str, node: &Node, ty: ValueType) -> Result<Vec<Value>> {
-    let NodeKind::Seq(items) = &node.kind else {
-        let message = format!("`allowed` must be a list of values (`[a, b]`), not {}", node.kind_name());
-        return Err(ctx.node(node, key, message));
-    };
-    if items.is_empty() {
-        return Err(ctx.node(node, key, "`allowed` is empty, so no value would do; list the values or remove it"));
-    }
-    items
-        .iter()
-        .map(|item| {
-            if ty == ValueType::List {
-                list_item(item).map(Value::String)
-            } else {
-                decode_node(item, ty, false, "allowed value")
-            }
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|e| ctx.from(e, key))
-}
-
-/// A TTL: `30s`, `5m`, `1h`, `0` (never cached) or whole seconds (`45`).
-/// Also used for `SSMCONF_TTL`.
-pub(crate) fn parse_ttl(text: &str) -> Result<Duration, String> {
-    let bad =
-        || format!("`{text}` is not a TTL; write `30s`, `5m`, `1h`, `0` (never cached) or a whole number of seconds");
-    let (digits, per) = match text.as_bytes().last() {
-        Some(b'h') => (&text[..text.len() - 1], 3600),
-        Some(b'm') => (&text[..text.len() - 1], 60),
-        Some(b's') => (&text[..text.len() - 1], 1),
-        _ => (text, 1),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    digits.parse::<u64>().ok().and_then(|n| n.checked_mul(per)).map(Duration::from_secs).ok_or_else(bad)
-}
-
-/// The `ttl` field: a scalar (int or string) in a form [`parse_ttl`] reads.
-fn ttl_field(node: &Node) -> Result<Duration, String> {
-    match &node.kind {
-        NodeKind::Scalar { text, .. } => parse_ttl(text).map_err(|r| format!("invalid `ttl`: {r}")),
-        _ => Err(format!("invalid `ttl`: it is {}; write `30s`, `5m`, `1h`, `0` or whole seconds", node.kind_name())),
-    }
-}
-
-fn parse_tags(ctx: &Ctx<'_>, key: &str, node: &Node) -> Result<BTreeMap<String, String>> {
-    let NodeKind::Map(items) = &node.kind else {
-        let message = format!("`tags` must be a mapping of tag names to values, not {}", node.kind_name());
-        return Err(ctx.node(node, key, message));
-    };
-    let mut tags = BTreeMap::new();
-    for (k, v) in items {
-        let len = k.text.chars().count();
-        if !(1..=MAX_TAG_KEY).contains(&len) {
-            return Err(ctx.key(k, key, format!("tag key is {len} characters long; SSM allows 1 to {MAX_TAG_KEY}")));
-        }
-        if k.text.to_ascii_lowercase().starts_with("aws:") {
-            return Err(ctx.key(
-                k,
-                key,
-                format!("tag key `{}` starts with `aws:`, which AWS reserves; rename it", k.text),
-            ));
-        }
-        let value = match (&v.kind, v.scalar()) {
-            (_, Some(Ok(Value::Null))) => String::new(),
-            (NodeKind::Scalar { text, .. }, _) => text.clone(),
-            _ => {
-                let message = format!("tag `{}` must have a string value, not {}", k.text, v.kind_name());
-                return Err(ctx.node(v, key, message));
-            }
-        };
-        let len = value.chars().count();
-        if len > MAX_TAG_VALUE {
-            let message =
-                format!("tag `{}` has a value of {len} characters; SSM allows at most {MAX_TAG_VALUE}", k.text);
-            return Err(ctx.node(v, key, message));
-        }
-        tags.insert(k.text.clone(), value);
-    }
-    Ok(tags)
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use serde_json::json;
 
     use super::*;
+    use crate::Value;
+    use crate::schema::{Entry, parse_ttl};
+    use crate::value::ValueType;
 
     const EXAMPLE: &str = r#"ec2:
   instance_id:

@@ -3,6 +3,7 @@
 //! [`Schema::load`] reads a YAML file or a directory of them; every error
 //! names the file, line, column and dotted key.
 
+mod entry;
 mod load;
 mod names;
 mod suggest;
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use load::parse_ttl;
+pub(crate) use entry::parse_ttl;
 pub(crate) use names::{FilledName, NameTemplate, split_selector, validate_var_value};
 pub(crate) use suggest::nearest;
 

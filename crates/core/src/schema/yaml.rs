@@ -280,7 +280,8 @@ fn position(span: &Span) -> (usize, usize) {
     (span.start.line(), span.start.col() + 1)
 }
 
-fn join(prefix: &str, key: &str) -> String {
+/// `prefix.key`, or `key` at the root.
+pub(crate) fn join(prefix: &str, key: &str) -> String {
     if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
 }
 
