@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use moka::Expiry;
 
@@ -23,6 +23,8 @@ pub(crate) struct Fetched {
     pub(crate) value: Arc<Value>,
     pub(crate) version: i64,
     pub(crate) fetched_at: Instant,
+    /// Wall-clock time of the fetch, read once (for display).
+    pub(crate) fetched_wall: SystemTime,
 }
 
 /// What one fetch of one key came to.
@@ -41,6 +43,7 @@ pub(crate) enum Outcome {
 pub(crate) struct Cached {
     pub(crate) outcome: Outcome,
     pub(crate) fetched_at: Instant,
+    pub(crate) fetched_wall: SystemTime,
     pub(crate) expires_at: Instant,
     pub(crate) ttl: Duration,
     pub(crate) epoch: Epoch,
@@ -165,8 +168,10 @@ mod tests {
                 value: Arc::new(Value::from("v")),
                 version: 1,
                 fetched_at: now,
+                fetched_wall: SystemTime::now(),
             })),
             fetched_at: now,
+            fetched_wall: SystemTime::now(),
             expires_at: now + ttl,
             ttl,
             epoch: cache.epoch(idx),
@@ -207,6 +212,7 @@ mod tests {
         let missing = Arc::new(Cached {
             outcome: Outcome::Missing,
             fetched_at: now,
+            fetched_wall: SystemTime::now(),
             expires_at: now + Duration::from_secs(5),
             ttl: Duration::from_secs(5),
             epoch: cache.epoch(0),

@@ -101,6 +101,7 @@ impl Inner {
         }
         let result = self.call_store(self.store.get_parameters(&names)).await;
         let now = self.clock.now();
+        let wall = self.clock.wall(now);
         if let Ok(found) = &result {
             let n = found.iter().filter(|p| p.is_some()).count();
             tracing::info!(target: "ssmconf", count = n, requested = names.len(), "Loaded {n} parameters from Parameter Store");
@@ -111,13 +112,13 @@ impl Inner {
             .map(|((&idx, epoch), pos)| {
                 let outcome = match &result {
                     Ok(found) => match found.get(pos).and_then(Option::as_ref) {
-                        Some(p) => self.decode_parameter(idx, p, now),
+                        Some(p) => self.decode_parameter(idx, p, now, wall),
                         None => Outcome::Missing,
                     },
                     Err(e) => Outcome::Failed(e.clone()),
                 };
                 let ttl = self.bound(idx).expect("entry").ttl;
-                Arc::new(Cached { outcome, fetched_at: now, expires_at: now + ttl, ttl, epoch })
+                Arc::new(Cached { outcome, fetched_at: now, fetched_wall: wall, expires_at: now + ttl, ttl, epoch })
             })
             .collect()
     }
@@ -136,7 +137,13 @@ impl Inner {
         result
     }
 
-    fn decode_parameter(&self, idx: usize, p: &Parameter, now: std::time::Instant) -> Outcome {
+    fn decode_parameter(
+        &self,
+        idx: usize,
+        p: &Parameter,
+        now: std::time::Instant,
+        wall: std::time::SystemTime,
+    ) -> Outcome {
         let entry = self.entry(idx).expect("entry");
         let decoded = decode(&p.value, entry.value_type, entry.secure).and_then(|v| {
             if let Some(allowed) = &entry.allowed {
@@ -145,9 +152,12 @@ impl Inner {
             Ok(v)
         });
         match decoded {
-            Ok(value) => {
-                Outcome::Found(Arc::new(Fetched { value: Arc::new(value), version: p.version, fetched_at: now }))
-            }
+            Ok(value) => Outcome::Found(Arc::new(Fetched {
+                value: Arc::new(value),
+                version: p.version,
+                fetched_at: now,
+                fetched_wall: wall,
+            })),
             Err(reason) => Outcome::Failed(StoreError::new(
                 StoreErrorKind::InvalidValue,
                 format!("{} (version {}): {reason}", p.name, p.version),

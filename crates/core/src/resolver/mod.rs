@@ -256,7 +256,6 @@ impl Resolver {
         let leaf = &self.inner.schema.inner.leaves[idx];
         let entry = self.inner.entry(idx);
         let secure = entry.is_some_and(|e| e.secure);
-        let clock = &self.inner.clock;
         let error = answer.cached.as_ref().and_then(|c| match &c.outcome {
             cache::Outcome::Failed(e) => Some(e.to_string()),
             _ => None,
@@ -267,8 +266,8 @@ impl Resolver {
             source: answer.source,
             ssm_param: self.inner.bound(idx).map(|b| b.name.full.clone()),
             version: answer.fetched.as_ref().map(|f| f.version),
-            fetched_at: answer.fetched.as_ref().map(|f| clock.wall(f.fetched_at)),
-            expires_at: answer.cached.as_ref().filter(|c| !c.ttl.is_zero()).map(|c| clock.wall(c.expires_at)),
+            fetched_at: answer.fetched.as_ref().map(|f| f.fetched_wall),
+            expires_at: answer.cached.as_ref().filter(|c| !c.ttl.is_zero()).map(|c| c.fetched_wall + c.ttl),
             error,
             description: entry.and_then(|e| e.description.clone()),
             file: Some(leaf.location.file.clone()),
@@ -374,15 +373,23 @@ impl Resolver {
 
     /// Drops `key` from the cache: the next read asks the store. Its last
     /// good value is kept for the stale step. Answers false for a key that
-    /// is not an entry of the schema.
+    /// is not an entry of the schema (see [`try_invalidate`](Self::try_invalidate)).
     pub fn invalidate(&self, key: &str) -> bool {
-        match self.inner.schema.inner.index.get(key) {
-            Some(&idx) if self.inner.bound(idx).is_some() => {
-                self.inner.cache.invalidate(idx);
-                true
-            }
-            _ => false,
+        self.try_invalidate(key).unwrap_or(false)
+    }
+
+    /// [`invalidate`](Self::invalidate), telling an unknown key apart:
+    /// `Ok(false)` for a literal (never cached).
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] with the nearest known key.
+    pub fn try_invalidate(&self, key: &str) -> Result<bool> {
+        let idx = self.index(key)?;
+        if self.inner.bound(idx).is_none() {
+            return Ok(false);
         }
+        self.inner.cache.invalidate(idx);
+        Ok(true)
     }
 
     /// Drops every key from the cache (last good values are kept).

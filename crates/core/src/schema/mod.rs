@@ -96,6 +96,12 @@ impl Schema {
         self.inner.leaves.is_empty()
     }
 
+    /// True when `key` is in the schema (an entry or a literal).
+    #[must_use]
+    pub fn contains(&self, key: &str) -> bool {
+        self.inner.index.contains_key(key)
+    }
+
     /// True when `key` is an SSM-backed entry (not a literal, not unknown).
     #[must_use]
     pub fn is_entry(&self, key: &str) -> bool {
