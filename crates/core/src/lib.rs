@@ -3,7 +3,7 @@
 //!
 //! A YAML [`Schema`] says which keys exist, where each lives in SSM, its
 //! default and its type. A [`Resolver`] fetches values from a
-//! [`ParameterStore`] ([`SsmStore`], [`MemoryStore`] or your own), caches
+//! [`ParameterStore`] ([`SsmStore`], [`MemoryStore`], [`FileStore`] or your own), caches
 //! them, and walks the fallback chain so that a service always gets a valid
 //! value, even while SSM is slow, throttled or down:
 //!
@@ -66,7 +66,8 @@ pub use resolved::{Resolved, Source, Stats, Step};
 pub use resolver::{Answer, Clock, LoadReport, ManualClock, Resolver, ResolverBuilder, SystemClock};
 pub use schema::Schema;
 pub use store::{
-    MemoryStore, ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, SsmStore, SsmStoreBuilder,
+    FileStore, MemoryStore, ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, SsmStore,
+    SsmStoreBuilder,
 };
 pub use value::ValueType;
 

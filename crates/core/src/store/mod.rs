@@ -1,5 +1,6 @@
 //! Where parameters live: the [`ParameterStore`] trait and the shipped stores.
 
+mod file;
 mod memory;
 mod ssm;
 
@@ -8,6 +9,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
+pub use file::FileStore;
 pub use memory::MemoryStore;
 pub use ssm::{SsmStore, SsmStoreBuilder};
 
