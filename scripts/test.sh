@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: makes a virtualenv with moto[server]
-# (the SSM-compatible server the integration tests start on 127.0.0.1), then
-# runs the unit, integration and documentation tests of the workspace.
+# (the SSM-compatible server the tests start on 127.0.0.1), maturin, pytest
+# and mypy; runs the Rust unit, integration and documentation tests; builds
+# the Python package into the virtualenv; runs the Python tests (which also
+# check the type stubs with mypy.stubtest).
 #
 #   scripts/test.sh                 everything
-#   scripts/test.sh -p ssmconf moto the integration tests only (cargo test args)
+#   scripts/test.sh -p ssmconf      only what cargo test selects, then Python
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +25,9 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SSM
 
 echo "==> cargo test"
 cargo test --workspace "$@"
+
+echo "==> maturin develop (the Python package, into $venv)"
+VIRTUAL_ENV="$PWD/$venv" "$venv/bin/maturin" develop --quiet -m crates/py/Cargo.toml
+
+echo "==> pytest"
+"$venv/bin/python" -m pytest crates/py/tests -q

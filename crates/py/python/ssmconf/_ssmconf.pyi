@@ -1,0 +1,242 @@
+"""Type stubs of the native module ``ssmconf._ssmconf`` (written by hand, checked by mypy.stubtest)."""
+
+import datetime
+import os
+from collections.abc import Awaitable, Mapping
+from typing import Any, Literal, Optional, Union, final
+
+__version__: str
+__all__ = [
+    "CheckReport",
+    "FileStore",
+    "HistoryEntry",
+    "InitPlan",
+    "MemoryStore",
+    "PlanItem",
+    "Problem",
+    "Resolved",
+    "Resolver",
+    "SsmStore",
+    "__version__",
+]
+
+_Source = Literal["env", "ssm", "stale", "default", "caller", "literal", "none"]
+
+@final
+class SsmStore:
+    """AWS Systems Manager Parameter Store through the AWS SDK for Rust.
+
+    Region, credentials and endpoint come from the standard AWS chain
+    (``AWS_REGION``, ``AWS_PROFILE``, ``AWS_ENDPOINT_URL_SSM``, the Lambda role...)
+    unless given here. Each request has a 3 s deadline per attempt and up to 3
+    attempts with backoff and jitter on throttling and transient errors.
+    """
+
+    def __new__(
+        cls,
+        region: Optional[str] = None,
+        endpoint_url: Optional[str] = None,
+        profile: Optional[str] = None,
+    ) -> "SsmStore": ...
+
+@final
+class MemoryStore:
+    """Parameters in process memory (String parameters at version 1), for tests and examples."""
+
+    def __new__(cls, values: Optional[Mapping[str, str]] = None) -> "MemoryStore": ...
+    def set(self, name: str, value: str, type: Literal["String", "StringList", "SecureString"] = "String") -> int:
+        """Writes a parameter directly (a new version) and returns the version."""
+    def value(self, name: str) -> Optional[str]:
+        """The current raw value of a parameter, or None."""
+    def fail(self, message: Optional[str] = None) -> None:
+        """Makes every request fail as throttled with ``message``; ``None`` heals the store."""
+    @property
+    def calls(self) -> int:
+        """Requests the store has answered or refused."""
+
+@final
+class FileStore:
+    """Parameters in a JSON file, for local development without AWS.
+
+    Writes are atomic and locked, so several processes may write one file at
+    once; values (secure ones too) are kept in clear text, in a file of mode 0600.
+    """
+
+    def __new__(cls, path: Union[str, "os.PathLike[str]"]) -> "FileStore": ...
+    @property
+    def path(self) -> str: ...
+
+@final
+class Resolved:
+    """A value with its provenance, from :meth:`Resolver.explain`. Secure values read ``"***"``."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def value(self) -> Any: ...
+    @property
+    def source(self) -> _Source: ...
+    @property
+    def ssm_param(self) -> Optional[str]: ...
+    @property
+    def version(self) -> Optional[int]: ...
+    @property
+    def fetched_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def expires_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    @property
+    def description(self) -> Optional[str]: ...
+    @property
+    def file(self) -> Optional[str]: ...
+    @property
+    def line(self) -> Optional[int]: ...
+    @property
+    def secure(self) -> bool: ...
+    @property
+    def steps(self) -> list[tuple[str, str]]:
+        """Every step of the chain that was looked at: (step, what it found)."""
+
+@final
+class PlanItem:
+    """One parameter of an :class:`InitPlan`."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def ssm_param(self) -> str: ...
+    @property
+    def type(self) -> Literal["String", "StringList", "SecureString"]: ...
+    @property
+    def value(self) -> Optional[str]:
+        """The value written, ``"***"`` for a secure entry."""
+    @property
+    def version(self) -> Optional[int]: ...
+    @property
+    def reason(self) -> Optional[str]: ...
+
+@final
+class InitPlan:
+    """What :meth:`Resolver.init` did, or would do in a dry run."""
+
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def created(self) -> list[PlanItem]: ...
+    @property
+    def overwritten(self) -> list[PlanItem]: ...
+    @property
+    def skipped(self) -> list[PlanItem]: ...
+    @property
+    def manual(self) -> list[PlanItem]: ...
+    @property
+    def failed(self) -> list[PlanItem]: ...
+
+@final
+class Problem:
+    """One problem found by :meth:`Resolver.check`."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def ssm_param(self) -> str: ...
+    @property
+    def kind(self) -> Literal["missing", "invalid", "unreadable"]: ...
+    @property
+    def message(self) -> str: ...
+
+@final
+class CheckReport:
+    """The problems :meth:`Resolver.check` found; empty (and falsy ``problems``) when all is well."""
+
+    @property
+    def checked(self) -> int: ...
+    @property
+    def problems(self) -> list[Problem]: ...
+    @property
+    def ok(self) -> bool: ...
+    def __bool__(self) -> bool:
+        """True when no problem was found."""
+    def __len__(self) -> int:
+        """The number of problems."""
+
+@final
+class HistoryEntry:
+    """One version of a parameter, from :meth:`Resolver.history`. Secure values read ``"***"``."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def type(self) -> Literal["String", "StringList", "SecureString"]: ...
+    @property
+    def modified_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def modified_by(self) -> Optional[str]: ...
+    @property
+    def description(self) -> Optional[str]: ...
+    @property
+    def labels(self) -> list[str]: ...
+
+@final
+class Resolver:
+    """Typed values from a schema and a store, cached with a TTL, behind the fallback chain.
+
+    ``schema`` is a path (a YAML file or a directory of them) or a dict with the
+    same shape. ``store`` defaults to ``SsmStore()``. ``ttl`` (seconds) is the
+    cache lifetime of entries without their own ``ttl`` (default 300, or
+    ``SSMCONF_TTL``). A resolver is safe to share between threads and asyncio
+    tasks; blocking calls release the GIL.
+    """
+
+    def __new__(
+        cls,
+        schema: Union[str, "os.PathLike[str]", Mapping[str, Any]],
+        vars: Optional[Mapping[str, str]] = None,
+        ttl: Optional[float] = None,
+        store: Union[SsmStore, MemoryStore, FileStore, None] = None,
+    ) -> "Resolver": ...
+    def get(self, key: str, default: Any = None) -> Any:
+        """The typed value of ``key``, else ``default``, else None."""
+    def require(self, key: str) -> Any:
+        """The typed value of ``key``; raises NotFoundError when every step is empty."""
+    def __getitem__(self, key: str, /) -> Any:
+        """Same as :meth:`require`."""
+    def __contains__(self, key: object, /) -> bool:
+        """True when ``key`` is in the schema."""
+    def keys(self) -> list[str]:
+        """Every dotted key of the schema, in schema order."""
+    def explain(self, key: str) -> Resolved: ...
+    def load_all(self) -> dict[str, int]:
+        """Fetches every stale entry in batches of 10; returns counts: loaded, missing, failed, skipped."""
+    def extract(self) -> dict[str, Any]:
+        """The whole tree, resolved, as nested dicts (keys without a value left out)."""
+    def put(self, key: str, value: Any) -> int:
+        """Validates and writes a value, drops the key from the cache; returns the new version."""
+    def invalidate(self, key: str) -> None:
+        """Drops ``key`` from the cache (its last good value is kept for the stale step).
+
+        Raises UnknownKeyError for a key not in the schema; a literal is never cached.
+        """
+    def clear_cache(self) -> None: ...
+    def init(self, dry_run: bool = False, overwrite: bool = False) -> InitPlan: ...
+    def check(self) -> CheckReport: ...
+    def history(self, key: str) -> list[HistoryEntry]: ...
+    def stats(self) -> dict[str, int]:
+        """hits, misses, ssm_calls, ssm_errors, stale_served, defaults_served."""
+    def handle_change_event(self, event: Mapping[str, Any]) -> list[str]:
+        """Drops the keys an EventBridge "Parameter Store Change" event names; returns them."""
+    def ssm_name(self, key: str) -> str:
+        """The SSM name of an entry, placeholders filled."""
+    def aget(self, key: str, default: Any = None) -> Awaitable[Any]:
+        """Awaitable :meth:`get`; a cache hit completes without a thread switch."""
+    def arequire(self, key: str) -> Awaitable[Any]:
+        """Awaitable :meth:`require`."""
+    def aexplain(self, key: str) -> Awaitable[Resolved]:
+        """Awaitable :meth:`explain`."""
+    def aload_all(self) -> Awaitable[dict[str, int]]:
+        """Awaitable :meth:`load_all`."""
+    def aput(self, key: str, value: Any) -> Awaitable[int]:
+        """Awaitable :meth:`put`."""

@@ -1,0 +1,33 @@
+//! Python bindings of ssmconf: the native module `ssmconf._ssmconf`.
+//!
+//! Thin by design: every method converts its arguments, calls the core
+//! crate and converts the result; the logic lives in `ssmconf`.
+
+mod convert;
+mod errors;
+mod logging;
+mod resolver;
+mod runtime;
+mod stores;
+mod types;
+
+use pyo3::prelude::*;
+
+#[pymodule(gil_used = false)]
+mod _ssmconf {
+    #[pymodule_export]
+    use crate::resolver::PyResolver;
+    #[pymodule_export]
+    use crate::stores::{PyFileStore, PyMemoryStore, PySsmStore};
+    #[pymodule_export]
+    use crate::types::{PyCheckReport, PyHistoryEntry, PyInitPlan, PyPlanItem, PyProblem, PyResolved};
+
+    use super::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        crate::logging::install();
+        Ok(())
+    }
+}

@@ -1,0 +1,225 @@
+//! `ssmconf.Resolver`: each method converts its arguments, calls the core and
+//! converts the result. Blocking calls release the GIL; a cache hit is
+//! answered without entering the async runtime.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyMapping};
+use ssmconf::{Answer, InitOptions, Resolver, Schema, SsmStore, Value};
+
+use crate::convert::{from_py, to_py};
+use crate::errors::PyError;
+use crate::runtime::block_on;
+use crate::stores::StoreArg;
+use crate::types::{PyCheckReport, PyHistoryEntry, PyInitPlan, PyResolved};
+
+#[pyclass(name = "Resolver", module = "ssmconf._ssmconf", frozen)]
+pub struct PyResolver {
+    inner: Resolver,
+}
+
+/// The value of an answer, or the caller's default when the chain said so.
+fn answer_value<'py>(
+    py: Python<'py>,
+    answer: &Answer,
+    default: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match answer.value() {
+        Some(v) => to_py(py, v),
+        None => Ok(default.unwrap_or_else(|| py.None().into_bound(py))),
+    }
+}
+
+fn load_schema(py: Python<'_>, schema: &Bound<'_, PyAny>) -> PyResult<Schema> {
+    if schema.cast::<PyMapping>().is_ok() || schema.cast::<PyDict>().is_ok() {
+        // JSON is YAML: one loader, one set of rules and messages.
+        let text: String = py.import("json")?.call_method1("dumps", (schema,))?.extract()?;
+        return Ok(Schema::from_yaml_str(&text, "<dict>").map_err(PyError)?);
+    }
+    let path: PathBuf = schema.extract().map_err(|_| {
+        PyTypeError::new_err("schema must be a path (str or os.PathLike) to a YAML file or directory, or a dict")
+    })?;
+    Ok(Schema::load(path).map_err(PyError)?)
+}
+
+fn report_dict(py: Python<'_>, r: ssmconf::LoadReport) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("loaded", r.loaded)?;
+    d.set_item("missing", r.missing)?;
+    d.set_item("failed", r.failed)?;
+    d.set_item("skipped", r.skipped)?;
+    Ok(d)
+}
+
+#[pymethods]
+impl PyResolver {
+    #[new]
+    #[pyo3(signature = (schema, vars=None, ttl=None, store=None))]
+    fn new(
+        py: Python<'_>,
+        schema: &Bound<'_, PyAny>,
+        vars: Option<HashMap<String, String>>,
+        ttl: Option<f64>,
+        store: Option<StoreArg<'_>>,
+    ) -> PyResult<Self> {
+        let schema = load_schema(py, schema)?;
+        let mut builder = Resolver::builder(schema).vars(vars.unwrap_or_default());
+        if let Some(ttl) = ttl {
+            let ttl = Duration::try_from_secs_f64(ttl)
+                .map_err(|_| PyValueError::new_err("ttl must be a non-negative number of seconds"))?;
+            builder = builder.ttl(ttl);
+        }
+        builder = match store {
+            Some(store) => builder.shared_store(store.shared()),
+            None => builder.store(block_on(py, SsmStore::from_env())),
+        };
+        Ok(PyResolver { inner: builder.build().map_err(PyError)? })
+    }
+
+    #[pyo3(signature = (key, default=None))]
+    fn get<'py>(&self, py: Python<'py>, key: &str, default: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+        let has_default = default.is_some();
+        let answer = match self.inner.resolve_now(key, has_default).map_err(PyError)? {
+            Some(answer) => answer,
+            None => block_on(py, self.inner.resolve(key, has_default)).map_err(PyError)?,
+        };
+        answer_value(py, &answer, default)
+    }
+
+    fn require<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(answer) = self.inner.resolve_now(key, false).map_err(PyError)?
+            && let Some(v) = answer.value()
+        {
+            return to_py(py, v);
+        }
+        let value: Value = block_on(py, self.inner.require(key)).map_err(PyError)?;
+        to_py(py, &value)
+    }
+
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.require(py, key)
+    }
+
+    fn __contains__(&self, key: &Bound<'_, PyAny>) -> bool {
+        key.extract::<&str>().is_ok_and(|k| self.inner.schema().contains(k))
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.inner.schema().keys().map(str::to_string).collect()
+    }
+
+    fn explain(&self, py: Python<'_>, key: &str) -> PyResult<PyResolved> {
+        let resolved = block_on(py, self.inner.explain(key)).map_err(PyError)?;
+        PyResolved::new(py, resolved)
+    }
+
+    fn load_all<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let report = block_on(py, self.inner.load_all()).map_err(PyError)?;
+        report_dict(py, report)
+    }
+
+    fn extract<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let tree = block_on(py, self.inner.extract_value()).map_err(PyError)?;
+        to_py(py, &tree)
+    }
+
+    fn put(&self, py: Python<'_>, key: &str, value: &Bound<'_, PyAny>) -> PyResult<i64> {
+        let value = from_py(value)?;
+        Ok(block_on(py, self.inner.put(key, value)).map_err(PyError)?)
+    }
+
+    fn invalidate(&self, key: &str) -> PyResult<()> {
+        self.inner.try_invalidate(key).map_err(PyError)?;
+        Ok(())
+    }
+
+    fn clear_cache(&self) {
+        self.inner.clear_cache();
+    }
+
+    #[pyo3(signature = (dry_run=false, overwrite=false))]
+    fn init(&self, py: Python<'_>, dry_run: bool, overwrite: bool) -> PyResult<PyInitPlan> {
+        let plan = block_on(py, self.inner.init(InitOptions { dry_run, overwrite })).map_err(PyError)?;
+        PyInitPlan::new(py, plan)
+    }
+
+    fn check(&self, py: Python<'_>) -> PyResult<PyCheckReport> {
+        let report = block_on(py, self.inner.check()).map_err(PyError)?;
+        PyCheckReport::new(py, report)
+    }
+
+    fn history(&self, py: Python<'_>, key: &str) -> PyResult<Vec<PyHistoryEntry>> {
+        let versions = block_on(py, self.inner.history(key)).map_err(PyError)?;
+        Ok(versions.into_iter().map(PyHistoryEntry::from).collect())
+    }
+
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.inner.stats();
+        let d = PyDict::new(py);
+        d.set_item("hits", s.hits)?;
+        d.set_item("misses", s.misses)?;
+        d.set_item("ssm_calls", s.ssm_calls)?;
+        d.set_item("ssm_errors", s.ssm_errors)?;
+        d.set_item("stale_served", s.stale_served)?;
+        d.set_item("defaults_served", s.defaults_served)?;
+        Ok(d)
+    }
+
+    fn handle_change_event(&self, event: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+        Ok(self.inner.handle_change_event(&from_py(event)?))
+    }
+
+    fn ssm_name(&self, key: &str) -> PyResult<String> {
+        Ok(self.inner.ssm_name(key).map_err(PyError)?.to_string())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Resolver(schema='{}', keys={})", self.inner.schema().origin().display(), self.inner.schema().len())
+    }
+
+    #[pyo3(signature = (key, default=None))]
+    fn aget<'py>(&self, py: Python<'py>, key: String, default: Option<Py<PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let answer = inner.resolve(&key, default.is_some()).await.map_err(PyError)?;
+            Python::attach(|py| answer_value(py, &answer, default.map(|d| d.into_bound(py))).map(Bound::unbind))
+        })
+    }
+
+    fn arequire<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let value: Value = inner.require(&key).await.map_err(PyError)?;
+            Python::attach(|py| to_py(py, &value).map(Bound::unbind))
+        })
+    }
+
+    fn aexplain<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let resolved = inner.explain(&key).await.map_err(PyError)?;
+            Python::attach(|py| PyResolved::new(py, resolved))
+        })
+    }
+
+    fn aload_all<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let report = inner.load_all().await.map_err(PyError)?;
+            Python::attach(|py| report_dict(py, report).map(Bound::unbind))
+        })
+    }
+
+    fn aput<'py>(&self, py: Python<'py>, key: String, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        let value = from_py(value)?;
+        pyo3_async_runtimes::tokio::future_into_py(
+            py,
+            async move { Ok(inner.put(&key, value).await.map_err(PyError)?) },
+        )
+    }
+}
