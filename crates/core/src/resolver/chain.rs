@@ -26,20 +26,36 @@ fn note(trail: &mut Trail<'_>, source: Source, found: impl FnOnce() -> String) {
 /// A resolved value and what it came from.
 ///
 /// `value` is `None` when nothing answered, or when the answer is the
-/// caller's own default (`source` is then [`Source::Caller`]).
+/// caller's own default (`source` is then [`Source::Caller`]). A cache hit
+/// holds one reference to the cached outcome and copies nothing.
 #[derive(Debug, Clone)]
 pub struct Answer {
-    pub(crate) value: Option<Arc<Value>>,
     pub(crate) source: Source,
-    pub(crate) fetched: Option<Arc<Fetched>>,
+    held: Held,
     pub(crate) cached: Option<Arc<Cached>>,
+}
+
+#[derive(Debug, Clone)]
+enum Held {
+    Nothing,
+    /// A literal, an environment value or a schema default.
+    Shared(Arc<Value>),
+    /// The last good value, served stale.
+    Stale(Arc<Fetched>),
+    /// The value found in `cached`.
+    Cached,
 }
 
 impl Answer {
     /// The value, shared with the cache (no copy).
     #[must_use]
-    pub fn value(&self) -> Option<&Arc<Value>> {
-        self.value.as_ref()
+    pub fn value(&self) -> Option<&Value> {
+        match &self.held {
+            Held::Nothing => None,
+            Held::Shared(v) => Some(v),
+            Held::Stale(f) => Some(&f.value),
+            Held::Cached => self.fetched().map(|f| &*f.value),
+        }
     }
 
     /// The step that answered.
@@ -48,8 +64,17 @@ impl Answer {
         self.source
     }
 
+    /// What SSM gave, when SSM (now or before) answered.
+    pub(crate) fn fetched(&self) -> Option<&Fetched> {
+        match (&self.held, self.cached.as_deref()) {
+            (Held::Stale(f), _) => Some(f),
+            (Held::Cached, Some(Cached { outcome: Outcome::Found(f), .. })) => Some(f),
+            _ => None,
+        }
+    }
+
     fn of(value: Option<Arc<Value>>, source: Source) -> Self {
-        Answer { value, source, fetched: None, cached: None }
+        Answer { source, held: value.map_or(Held::Nothing, Held::Shared), cached: None }
     }
 }
 
@@ -121,12 +146,7 @@ impl Inner {
         trail: &mut Trail<'_>,
     ) -> Answer {
         match &cached.outcome {
-            Outcome::Found(fetched) => Answer {
-                value: Some(fetched.value.clone()),
-                source: Source::Ssm,
-                fetched: Some(fetched.clone()),
-                cached: Some(cached),
-            },
+            Outcome::Found(_) => Answer { source: Source::Ssm, held: Held::Cached, cached: Some(cached) },
             Outcome::Missing => {
                 note(trail, Source::Stale, || "skipped: the parameter does not exist".into());
                 let mut answer = self.defaults(idx, has_caller, trail);
@@ -144,12 +164,7 @@ impl Inner {
                             now.saturating_duration_since(stale.fetched_at).as_secs()
                         )
                     });
-                    Answer {
-                        value: Some(stale.value.clone()),
-                        source: Source::Stale,
-                        fetched: Some(stale),
-                        cached: Some(cached),
-                    }
+                    Answer { source: Source::Stale, held: Held::Stale(stale), cached: Some(cached) }
                 }
                 None => {
                     note(trail, Source::Stale, || "no earlier value from SSM".into());

@@ -30,7 +30,7 @@ use crate::store::ParameterStore;
 /// `Clone + Send + Sync` and cheap to clone: clones share one cache and one
 /// set of counters. Concurrent reads of one key that miss the cache wait
 /// for one store request and share its outcome. A cache hit takes no lock
-/// but moka's own and allocates nothing but the value it returns.
+/// and allocates nothing but the value it returns.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -169,7 +169,7 @@ impl Resolver {
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         let idx = self.index(key)?;
         let answer = self.inner.answer(idx, false, None).await?;
-        answer.value.map(|v| self.inner.convert(idx, &v)).transpose()
+        answer.value().map(|v| self.inner.convert(idx, v)).transpose()
     }
 
     /// The value of `key`, or `default` when every other step is empty.
@@ -179,8 +179,8 @@ impl Resolver {
     pub async fn get_or<T: DeserializeOwned>(&self, key: &str, default: T) -> Result<T> {
         let idx = self.index(key)?;
         let answer = self.inner.answer(idx, true, None).await?;
-        match answer.value {
-            Some(v) => self.inner.convert(idx, &v),
+        match answer.value() {
+            Some(v) => self.inner.convert(idx, v),
             None => Ok(default),
         }
     }
@@ -192,13 +192,13 @@ impl Resolver {
     /// found; otherwise as [`get`](Self::get).
     pub async fn require<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
         let idx = self.index(key)?;
-        if let Some(v) = self.inner.answer(idx, false, None).await?.value {
-            return self.inner.convert(idx, &v);
+        if let Some(v) = self.inner.answer(idx, false, None).await?.value() {
+            return self.inner.convert(idx, v);
         }
         let mut steps = Vec::new();
         let again = self.inner.answer(idx, false, Some(&mut steps)).await?;
-        match again.value {
-            Some(v) => self.inner.convert(idx, &v),
+        match again.value() {
+            Some(v) => self.inner.convert(idx, v),
             None => Err(Error::NotFound {
                 key: key.to_string(),
                 ssm_param: self.inner.bound(idx).map(|b| b.name.full.clone()),
@@ -238,7 +238,7 @@ impl Resolver {
         let idx = self.index(key)?;
         match self.inner.answer_now(idx, false, &mut None)? {
             None => Ok(None),
-            Some(answer) => answer.value.map(|v| self.inner.convert(idx, &v)).transpose().map(Some),
+            Some(answer) => answer.value().map(|v| self.inner.convert(idx, v)).transpose().map(Some),
         }
     }
 
@@ -262,11 +262,11 @@ impl Resolver {
         });
         Ok(Resolved {
             key: key.to_string(),
-            value: answer.value.map(|v| if secure { Value::from("***") } else { (*v).clone() }),
+            value: answer.value().map(|v| if secure { Value::from("***") } else { v.clone() }),
             source: answer.source,
             ssm_param: self.inner.bound(idx).map(|b| b.name.full.clone()),
-            version: answer.fetched.as_ref().map(|f| f.version),
-            fetched_at: answer.fetched.as_ref().map(|f| f.fetched_wall),
+            version: answer.fetched().map(|f| f.version),
+            fetched_at: answer.fetched().map(|f| f.fetched_wall),
             expires_at: answer.cached.as_ref().filter(|c| !c.ttl.is_zero()).map(|c| c.fetched_wall + c.ttl),
             error,
             description: entry.and_then(|e| e.description.clone()),
@@ -315,13 +315,13 @@ impl Resolver {
                 }
                 None => self.inner.answer(idx, false, None).await?,
             };
-            let Some(value) = answer.value else { continue };
+            let Some(value) = answer.value() else { continue };
             let key = self.inner.key(idx);
             let mut node = &mut root;
             let mut parts = key.split('.').peekable();
             while let Some(part) = parts.next() {
                 if parts.peek().is_none() {
-                    node.insert(part.to_string(), (*value).clone());
+                    node.insert(part.to_string(), value.clone());
                 } else {
                     node = node
                         .entry(part.to_string())

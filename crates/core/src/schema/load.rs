@@ -89,7 +89,7 @@ impl Schema {
 }
 
 fn build(leaves: Vec<Leaf>, origin: PathBuf) -> Schema {
-    let index = leaves.iter().enumerate().map(|(i, l)| (l.key.clone(), i)).collect::<HashMap<_, _>>();
+    let index = leaves.iter().enumerate().map(|(i, l)| (l.key.clone(), i)).collect();
     Schema { inner: Arc::new(SchemaInner { leaves, index, origin }) }
 }
 

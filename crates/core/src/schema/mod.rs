@@ -9,7 +9,7 @@ mod names;
 mod suggest;
 mod yaml;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,8 +34,10 @@ pub struct Schema {
 pub(crate) struct SchemaInner {
     /// Every leaf in document order (files in name order for a directory).
     pub(crate) leaves: Vec<Leaf>,
-    /// Dotted key to index in `leaves`.
-    pub(crate) index: HashMap<String, usize>,
+    /// Dotted key to index in `leaves` (Fx hashing: the keys come from the
+    /// schema and the application, not from an attacker, and a lookup is on
+    /// every read).
+    pub(crate) index: rustc_hash::FxHashMap<String, usize>,
     /// Where the schema was loaded from.
     pub(crate) origin: PathBuf,
 }
