@@ -92,9 +92,9 @@ impl PyResolver {
 
     fn require<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
         if let Some(answer) = self.inner.resolve_now(key, false).map_err(PyError)?
-            && let Some(v) = answer.value()
+            && answer.value().is_some()
         {
-            return to_py(py, v);
+            return answer_value(py, &answer, None);
         }
         let value: Value = block_on(py, self.inner.require(key)).map_err(PyError)?;
         to_py(py, &value)

@@ -15,8 +15,9 @@
 //! nothing to do here: TTLs run on the resolver's injectable clock, and the
 //! number of keys is the size of the schema.)
 
-use std::sync::Arc;
+use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
@@ -25,13 +26,21 @@ use crate::Value;
 use crate::error::StoreError;
 
 /// A value SSM gave, decoded.
-#[derive(Debug)]
 pub(crate) struct Fetched {
     pub(crate) value: Arc<Value>,
     pub(crate) version: i64,
     pub(crate) fetched_at: Instant,
     /// Wall-clock time of the fetch, read once (for display).
     pub(crate) fetched_wall: SystemTime,
+    /// Something derived from `value` once, kept with it (see [`Answer::memo`](super::Answer::memo)).
+    pub(crate) memo: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // No value: it may be secure.
+        f.debug_struct("Fetched").field("version", &self.version).field("fetched_at", &self.fetched_at).finish()
+    }
 }
 
 /// What one fetch of one key came to.
@@ -170,6 +179,7 @@ mod tests {
                 version: 1,
                 fetched_at: now,
                 fetched_wall: SystemTime::now(),
+                memo: OnceLock::new(),
             })),
             fetched_at: now,
             fetched_wall: SystemTime::now(),

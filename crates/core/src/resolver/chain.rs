@@ -64,6 +64,19 @@ impl Answer {
         self.source
     }
 
+    /// A value derived from this answer's value once and kept beside it in
+    /// the cache, for as long as that fetch is cached: bindings keep their
+    /// converted object here, so a hit converts nothing. `None` when the
+    /// value does not come from SSM (literal, env, defaults), or when the
+    /// memo already holds another type.
+    ///
+    /// Only memoize what the caller cannot mutate: every reader of the key
+    /// shares it.
+    pub fn memo<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce(&Value) -> T) -> Option<&T> {
+        let fetched = self.fetched()?;
+        fetched.memo.get_or_init(|| Box::new(init(&fetched.value))).downcast_ref::<T>()
+    }
+
     /// What SSM gave, when SSM (now or before) answered.
     pub(crate) fn fetched(&self) -> Option<&Fetched> {
         match (&self.held, self.cached.as_deref()) {

@@ -157,6 +157,7 @@ impl Inner {
                 version: p.version,
                 fetched_at: now,
                 fetched_wall: wall,
+                memo: std::sync::OnceLock::new(),
             })),
             Err(reason) => Outcome::Failed(StoreError::new(
                 StoreErrorKind::InvalidValue,

@@ -374,3 +374,25 @@ fn a_var_cannot_change_the_hierarchy_and_every_placeholder_needs_one() {
     assert!(err.to_string().starts_with("v.yml:2:"), "{err}");
     assert!(err.to_string().contains("stage"), "{err}");
 }
+
+#[tokio::test]
+async fn memo_is_computed_once_per_fetch_and_only_for_values_from_ssm() {
+    let store = MemoryStore::from_values([("/app/dev/models/default_basic", "GPT_4O")]);
+    let (resolver, _) = setup(&store);
+    resolver.load_all().await.unwrap();
+    let calls = AtomicU64::new(0);
+    for _ in 0..3 {
+        let answer = resolver.resolve_now("models.default_basic", false).unwrap().unwrap();
+        let memo = answer.memo(|v| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            v.as_str().unwrap().len()
+        });
+        assert_eq!(memo, Some(&6));
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let literal = resolver.resolve_now("training.epochs", false).unwrap().unwrap();
+    assert_eq!(literal.memo(|_| 1u8), None);
+    resolver.invalidate("models.default_basic");
+    let fresh = resolver.resolve("models.default_basic", false).await.unwrap();
+    assert_eq!(fresh.memo(|_| 7usize), Some(&7), "a new fetch starts a new memo");
+}
