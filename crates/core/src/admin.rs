@@ -4,11 +4,10 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::Value;
 use crate::error::{Error, Result, StoreError};
 use crate::resolver::Resolver;
 use crate::store::{ParamType, PutRequest};
-use crate::value::{check_allowed, decode, encode, param_type_for};
+use crate::value::{encode, param_type_for};
 
 /// Options of [`Resolver::init`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -143,10 +142,7 @@ impl Resolver {
         let value = serde_json::to_value(value)
             .map_err(|e| Error::validation(key, format!("the value cannot be serialized: {e}")))?;
         let raw = encode(&value, entry.value_type, entry.secure).map_err(|r| Error::validation(key, r))?;
-        let decoded = decode(&raw, entry.value_type, entry.secure).map_err(|r| Error::validation(key, r))?;
-        if let Some(allowed) = &entry.allowed {
-            check_allowed(&decoded, allowed, entry.secure).map_err(|r| Error::validation(key, r))?;
-        }
+        entry.decode(&raw).map_err(|r| Error::validation(key, r))?;
         let request = PutRequest {
             name: bound.name.plain.clone(),
             value: raw,
@@ -289,21 +285,14 @@ impl Resolver {
                 kind,
                 message,
             };
-            let validate = |raw: &str| -> Result<Value, String> {
-                let v = decode(raw, entry.value_type, entry.secure)?;
-                if let Some(allowed) = &entry.allowed {
-                    check_allowed(&v, allowed, entry.secure)?;
-                }
-                Ok(v)
-            };
             let env_value = entry.env.as_ref().and_then(|var| std::env::var(var).ok().map(|v| (var, v)));
             if let Some((var, raw)) = &env_value
-                && let Err(reason) = validate(raw)
+                && let Err(reason) = entry.decode(raw)
             {
                 report.problems.push(problem(ProblemKind::Invalid, format!("environment variable {var}: {reason}")));
             }
             let in_ssm = match fetched {
-                Ok(Some(param)) => match validate(&param.value) {
+                Ok(Some(param)) => match entry.decode(&param.value) {
                     Ok(_) => true,
                     Err(reason) => {
                         report

@@ -11,7 +11,6 @@ use crate::Value;
 use crate::error::{Error, Result};
 use crate::resolved::{Source, Step};
 use crate::schema::LeafKind;
-use crate::value::{check_allowed, decode};
 
 /// Where the steps of a resolution are written down, when anyone asks
 /// (`explain`, `NotFound`); the hot path passes `None` and formats nothing.
@@ -106,11 +105,7 @@ impl Inner {
         if let Some(var) = &entry.env {
             match std::env::var(var) {
                 Ok(raw) => {
-                    let checked = decode(&raw, entry.value_type, entry.secure).and_then(|v| match &entry.allowed {
-                        Some(allowed) => check_allowed(&v, allowed, entry.secure).map(|()| v),
-                        None => Ok(v),
-                    });
-                    let value = checked.map_err(|reason| {
+                    let value = entry.decode(&raw).map_err(|reason| {
                         Error::validation(&leaf.key, format!("environment variable {var}: {reason}"))
                     })?;
                     note(trail, Source::Env, || format!("{var} is set"));

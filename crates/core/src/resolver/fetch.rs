@@ -9,7 +9,6 @@ use super::Inner;
 use super::cache::{Cached, Fetched, Outcome};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::store::Parameter;
-use crate::value::{check_allowed, decode};
 
 /// Batches of one `load_all` sent to the store at once.
 const BATCHES_IN_FLIGHT: usize = 4;
@@ -145,13 +144,7 @@ impl Inner {
         wall: std::time::SystemTime,
     ) -> Outcome {
         let entry = self.entry(idx).expect("entry");
-        let decoded = decode(&p.value, entry.value_type, entry.secure).and_then(|v| {
-            if let Some(allowed) = &entry.allowed {
-                check_allowed(&v, allowed, entry.secure)?;
-            }
-            Ok(v)
-        });
-        match decoded {
+        match entry.decode(&p.value) {
             Ok(value) => Outcome::Found(Arc::new(Fetched {
                 value: Arc::new(value),
                 version: p.version,

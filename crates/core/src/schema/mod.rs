@@ -80,6 +80,19 @@ pub(crate) struct Entry {
     pub(crate) tags: BTreeMap<String, String>,
 }
 
+impl Entry {
+    /// Decodes a raw SSM string as this entry's type and checks it against
+    /// `allowed`: the one rule for values from SSM, the environment and `put`.
+    /// The reason never shows a secure value.
+    pub(crate) fn decode(&self, raw: &str) -> Result<Value, String> {
+        let value = crate::value::decode(raw, self.value_type, self.secure)?;
+        if let Some(allowed) = &self.allowed {
+            crate::value::check_allowed(&value, allowed, self.secure)?;
+        }
+        Ok(value)
+    }
+}
+
 impl Schema {
     /// Every dotted key in the schema, entries and literals, in schema order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest};
+use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, select_version};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
 
@@ -152,16 +152,6 @@ fn to_time(secs: f64) -> Option<SystemTime> {
     (secs.is_finite() && secs >= 0.0).then(|| UNIX_EPOCH + Duration::from_secs_f64(secs))
 }
 
-fn select<'a>(versions: &'a [Version], selector: Option<&str>) -> Option<&'a Version> {
-    match selector {
-        None => versions.last(),
-        Some(s) => match s.parse::<i64>() {
-            Ok(n) => versions.iter().find(|v| v.version == n),
-            Err(_) => versions.iter().find(|v| v.labels.iter().any(|l| l == s)),
-        },
-    }
-}
-
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
@@ -181,7 +171,9 @@ impl ParameterStore for FileStore {
                 .into_iter()
                 .map(|name| {
                     let (plain, selector) = split_selector(&name);
-                    let found = select(contents.parameters.get(plain)?, selector)?.clone();
+                    let found =
+                        select_version(contents.parameters.get(plain)?, selector, |v| v.version, |v| &v.labels)?
+                            .clone();
                     Some(Parameter {
                         name,
                         value: found.value,

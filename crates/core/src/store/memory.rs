@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest};
+use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, select_version};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
 
@@ -114,16 +114,6 @@ impl MemoryStore {
     }
 }
 
-fn select<'a>(versions: &'a [ParameterVersion], selector: Option<&str>) -> Option<&'a ParameterVersion> {
-    match selector {
-        None => versions.last(),
-        Some(s) => match s.parse::<i64>() {
-            Ok(n) => versions.iter().find(|v| v.version == n),
-            Err(_) => versions.iter().find(|v| v.labels.iter().any(|l| l == s)),
-        },
-    }
-}
-
 #[async_trait]
 impl ParameterStore for MemoryStore {
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
@@ -133,7 +123,7 @@ impl ParameterStore for MemoryStore {
             .iter()
             .map(|name| {
                 let (plain, selector) = split_selector(name);
-                let found = select(params.get(plain)?, selector)?;
+                let found = select_version(params.get(plain)?, selector, |v| v.version, |v| &v.labels)?;
                 Some(Parameter {
                     name: name.clone(),
                     value: found.value.clone(),

@@ -139,6 +139,24 @@ impl fmt::Debug for ParameterVersion {
     }
 }
 
+/// The version a selector picks from a parameter's history (oldest first):
+/// the latest without one, `:N` by number, `:label` by label. Shared by the
+/// stores that keep history themselves.
+pub(crate) fn select_version<'a, V>(
+    versions: &'a [V],
+    selector: Option<&str>,
+    version: impl Fn(&V) -> i64,
+    labels: impl Fn(&V) -> &[String],
+) -> Option<&'a V> {
+    match selector {
+        None => versions.last(),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) => versions.iter().find(|v| version(v) == n),
+            Err(_) => versions.iter().find(|v| labels(v).iter().any(|l| l == s)),
+        },
+    }
+}
+
 /// A place parameters live in: SSM, memory, a file, or your own.
 ///
 /// Implementations must be cheap to share (`Arc<dyn ParameterStore>`) and
