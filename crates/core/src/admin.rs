@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::error::{Error, Result, StoreError};
 use crate::resolver::Resolver;
 use crate::store::{ParamType, PutRequest};
-use crate::value::{encode, param_type_for};
+use crate::value::{check_storable, encode, param_type_for};
 
 /// Options of [`Resolver::init`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -125,6 +125,40 @@ impl Resolver {
     /// read-only name (a selector, `/aws/...`) or a value that does not fit;
     /// [`Error::Store`] when the write fails.
     pub async fn put<V: Serialize>(&self, key: &str, value: V) -> Result<i64> {
+        let (idx, entry) = self.writable(key)?;
+        let value = serde_json::to_value(value)
+            .map_err(|e| Error::validation(key, format!("the value cannot be serialized: {e}")))?;
+        let raw = encode(&value, entry.value_type, entry.secure).map_err(|r| Error::validation(key, r))?;
+        self.write(idx, raw).await
+    }
+
+    /// [`put`](Self::put) for a value given as the text SSM stores: `42`
+    /// for an int, `a,b,c` for a list, a JSON document for json. The text
+    /// is checked by the same rule as a value read from SSM (it must decode
+    /// as the entry's type and be allowed), then written as it is. This is
+    /// what the command line's `put KEY VALUE` calls.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use ssmconf::{MemoryStore, Resolver, Schema};
+    /// let schema = Schema::from_yaml_str("epochs:\n  ssm_param: /app/epochs\n  type: int\n", "inline.yml")?;
+    /// let resolver = Resolver::builder(schema).store(MemoryStore::new()).build()?;
+    /// resolver.put_raw("epochs", "5").await?;
+    /// assert_eq!(resolver.require::<i64>("epochs").await?, 5);
+    /// assert!(resolver.put_raw("epochs", "five").await.is_err());
+    /// # Ok::<(), ssmconf::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// As [`put`](Self::put).
+    pub async fn put_raw(&self, key: &str, raw: &str) -> Result<i64> {
+        let (idx, _) = self.writable(key)?;
+        check_storable(raw).map_err(|r| Error::validation(key, r))?;
+        self.write(idx, raw.to_string()).await
+    }
+
+    /// The index and entry of a key that may be written.
+    fn writable(&self, key: &str) -> Result<(usize, &crate::schema::Entry)> {
         let idx = self.index(key)?;
         let inner = &self.inner;
         let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
@@ -139,9 +173,17 @@ impl Resolver {
                 ),
             ));
         }
-        let value = serde_json::to_value(value)
-            .map_err(|e| Error::validation(key, format!("the value cannot be serialized: {e}")))?;
-        let raw = encode(&value, entry.value_type, entry.secure).map_err(|r| Error::validation(key, r))?;
+        Ok((idx, entry))
+    }
+
+    /// Checks `raw` against the entry, writes it with overwrite and drops
+    /// the key from the cache.
+    async fn write(&self, idx: usize, raw: String) -> Result<i64> {
+        let inner = &self.inner;
+        let key = inner.key(idx);
+        let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
+            return Err(Error::validation(key, "a literal lives in the schema file; change it there"));
+        };
         entry.decode(&raw).map_err(|r| Error::validation(key, r))?;
         let request = PutRequest {
             name: bound.name.plain.clone(),

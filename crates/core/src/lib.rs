@@ -52,6 +52,7 @@
 #![deny(missing_docs)]
 
 mod admin;
+mod diff;
 mod error;
 mod events;
 mod resolved;
@@ -61,6 +62,7 @@ mod store;
 mod value;
 
 pub use admin::{CheckReport, HistoryEntry, InitOptions, InitPlan, PlanItem, Problem, ProblemKind};
+pub use diff::{DiffItem, DiffReport, DiffStatus, Unnamed};
 pub use error::{Error, Location, Result, StoreError, StoreErrorKind, Suggestion};
 pub use resolved::{Resolved, Source, Stats, Step};
 pub use resolver::{Answer, Clock, LoadReport, ManualClock, Resolver, ResolverBuilder, SystemClock};

@@ -177,6 +177,13 @@ pub(crate) fn encode(value: &Value, ty: ValueType, secure: bool) -> Result<Strin
         }
         _ => return Err(mismatch()),
     };
+    check_storable(&text)?;
+    decode(&text, ty, secure)?;
+    Ok(text)
+}
+
+/// SSM's limits on a raw value: not empty, at most 8 KB.
+pub(crate) fn check_storable(text: &str) -> Result<(), String> {
     if text.is_empty() {
         return Err("SSM cannot store an empty value".to_string());
     }
@@ -186,8 +193,7 @@ pub(crate) fn encode(value: &Value, ty: ValueType, secure: bool) -> Result<Strin
             text.len()
         ));
     }
-    decode(&text, ty, secure)?;
-    Ok(text)
+    Ok(())
 }
 
 /// Equality with numbers compared by value (`1 == 1.0`).

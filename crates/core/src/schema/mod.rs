@@ -123,6 +123,13 @@ impl Schema {
         self.inner.index.get(key).is_some_and(|&i| matches!(self.inner.leaves[i].kind, LeafKind::Entry(_)))
     }
 
+    /// True when `key` is an entry marked `secure: true`: its value is
+    /// never printed unless the caller asks to reveal it.
+    #[must_use]
+    pub fn is_secure(&self, key: &str) -> bool {
+        self.inner.index.get(key).is_some_and(|&i| matches!(&self.inner.leaves[i].kind, LeafKind::Entry(e) if e.secure))
+    }
+
     /// Where the schema was loaded from.
     #[must_use]
     pub fn origin(&self) -> &std::path::Path {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, select_version};
+use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, select_version, under_path};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
 
@@ -242,6 +242,31 @@ impl ParameterStore for FileStore {
                         .collect()
                 })
                 .unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+        let store = self.clone();
+        let path = path.to_string();
+        blocking(move || {
+            let contents = store.read()?;
+            // A BTreeMap: names come out sorted.
+            Ok(contents
+                .parameters
+                .iter()
+                .filter(|(name, _)| under_path(&path, name))
+                .filter_map(|(name, versions)| {
+                    let last = versions.last()?;
+                    Some(Parameter {
+                        name: name.clone(),
+                        value: last.value.clone(),
+                        version: last.version,
+                        param_type: last.param_type,
+                        last_modified: to_time(last.modified_at),
+                    })
+                })
+                .collect())
         })
         .await
     }

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, select_version};
+use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, select_version, under_path};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
 
@@ -161,6 +161,27 @@ impl ParameterStore for MemoryStore {
     async fn parameter_history(&self, name: &str) -> Result<Vec<ParameterVersion>, StoreError> {
         self.begin()?;
         Ok(self.lock().get(name).cloned().unwrap_or_default())
+    }
+
+    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+        self.begin()?;
+        let params = self.lock();
+        let mut found: Vec<Parameter> = params
+            .iter()
+            .filter(|(name, _)| under_path(path, name))
+            .filter_map(|(name, versions)| {
+                let last = versions.last()?;
+                Some(Parameter {
+                    name: name.clone(),
+                    value: last.value.clone(),
+                    version: last.version,
+                    param_type: last.param_type,
+                    last_modified: last.last_modified,
+                })
+            })
+            .collect();
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(found)
     }
 }
 

@@ -211,4 +211,26 @@ pub trait ParameterStore: fmt::Debug + Send + Sync {
     /// # Errors
     /// A [`StoreError`] when the request failed.
     async fn parameter_history(&self, name: &str) -> Result<Vec<ParameterVersion>, StoreError>;
+
+    /// Every parameter whose name lies under `path` (a prefix ending in
+    /// `/`), at any depth, at its latest version, decrypted: SSM's
+    /// `GetParametersByPath` with `Recursive`. Used by `diff` to find
+    /// parameters that no schema entry names.
+    ///
+    /// The default answers an error: a store that cannot list.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the request failed or the store cannot list.
+    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+        Err(StoreError::new(
+            crate::StoreErrorKind::Other,
+            format!("this store cannot list the parameters under {path}"),
+        ))
+    }
+}
+
+/// True when `name` lies under `path` (a prefix ending in `/`),
+/// for stores that filter their own maps.
+pub(crate) fn under_path(path: &str, name: &str) -> bool {
+    name.len() > path.len() && name.starts_with(path)
 }

@@ -262,6 +262,34 @@ impl ParameterStore for SsmStore {
             }
         }
     }
+
+    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .get_parameters_by_path()
+                .path(path)
+                .recursive(true)
+                .with_decryption(true)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify(e, None))?;
+            found.extend(out.parameters().iter().map(|p| Parameter {
+                name: p.name().unwrap_or_default().to_string(),
+                value: p.value().unwrap_or_default().to_string(),
+                version: p.version(),
+                param_type: from_sdk_type(p.r#type()),
+                last_modified: p.last_modified_date().and_then(|d| SystemTime::try_from(*d).ok()),
+            }));
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(found),
+            }
+        }
+    }
 }
 
 fn from_sdk_type(t: Option<&ParameterType>) -> ParamType {

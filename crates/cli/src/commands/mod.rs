@@ -1,0 +1,42 @@
+//! One module per command; each prints its result and answers an exit code.
+
+mod check;
+mod diff;
+mod explain;
+mod export;
+mod get;
+mod history;
+mod init;
+mod put;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command};
+use crate::context::Context;
+use crate::failure::Failure;
+
+/// Runs the command the flags name.
+pub async fn run(cli: Cli) -> Result<u8, Failure> {
+    let ctx = Context::open(&cli.global).await?;
+    let mut out = anstream::stdout().lock();
+    let code = match cli.command {
+        Command::Get { key, reveal } => get::run(&ctx, &mut out, &key, reveal).await?,
+        Command::Explain { key } => explain::run(&ctx, &mut out, &key).await?,
+        Command::Export { format, reveal } => export::run(&ctx, &mut out, format, reveal).await?,
+        Command::Init { dry_run, overwrite } => init::run(&ctx, &mut out, dry_run, overwrite).await?,
+        Command::Put { key, value } => put::run(&ctx, &mut out, &key, &value).await?,
+        Command::Check => check::run(&ctx, &mut out).await?,
+        Command::Diff => diff::run(&ctx, &mut out).await?,
+        Command::History { key } => history::run(&ctx, &mut out, &key).await?,
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+/// Writes one JSON document and a newline.
+pub(crate) fn print_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<(), Failure> {
+    serde_json::to_writer_pretty(&mut *out, value)
+        .map_err(|e| Failure::new(crate::failure::code::PROBLEM, format!("cannot write JSON: {e}")))?;
+    writeln!(out)?;
+    Ok(())
+}
