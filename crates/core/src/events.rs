@@ -2,6 +2,7 @@
 
 use crate::Value;
 use crate::resolver::Resolver;
+use crate::value::shown;
 
 impl Resolver {
     /// Takes an EventBridge "Parameter Store Change" event and drops every
@@ -50,15 +51,20 @@ impl Resolver {
 /// The parameter name of a change event, or why the payload is not one.
 fn changed_name(event: &Value) -> Result<&str, String> {
     let object = event.as_object().ok_or("the payload is not a JSON object")?;
-    match object.get("detail-type").and_then(Value::as_str) {
-        Some("Parameter Store Change") => {}
-        Some(other) => return Err(format!("detail-type is `{other}`, not `Parameter Store Change`")),
+    match object.get("detail-type") {
+        Some(Value::String(kind)) if kind == "Parameter Store Change" => {}
+        // Cut and escaped: the payload may be large and may hold anything.
+        Some(Value::String(other)) => {
+            return Err(format!("detail-type is {}, not `Parameter Store Change`", shown(other)));
+        }
+        Some(_) => return Err("`detail-type` is not a string".into()),
         None => return Err("it has no `detail-type`".into()),
     }
-    if let Some(source) = object.get("source").and_then(Value::as_str)
-        && source != "aws.ssm"
-    {
-        return Err(format!("source is `{source}`, not `aws.ssm`"));
+    match object.get("source") {
+        None => {}
+        Some(Value::String(source)) if source == "aws.ssm" => {}
+        Some(Value::String(source)) => return Err(format!("source is {}, not `aws.ssm`", shown(source))),
+        Some(_) => return Err("`source` is not a string".into()),
     }
     let name =
         object.get("detail").and_then(|d| d.get("name")).and_then(Value::as_str).ok_or("it has no `detail.name`")?;

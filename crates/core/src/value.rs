@@ -68,12 +68,21 @@ const MAX_VALUE_BYTES: usize = 8192;
 /// The longest value of the standard tier, in bytes.
 const STANDARD_TIER_BYTES: usize = 4096;
 
-/// `value` for an error message: truncated, and never shown when secure.
-fn shown(raw: &str) -> String {
+/// `text` with control and invisible characters written as escapes
+/// (`\n`, `\u{1b}`, `\u{200b}`), so that a message or a log line built
+/// from it shows what is there and cannot break a line or drive a terminal.
+/// Quotes stay as they are (an escaped `\\` is never followed by one).
+pub(crate) fn printable(text: &str) -> String {
+    text.escape_debug().to_string().replace("\\\"", "\"").replace("\\'", "'")
+}
+
+/// `value` for an error message: truncated, escaped, and never shown when
+/// secure.
+pub(crate) fn shown(raw: &str) -> String {
     const MAX: usize = 60;
     match raw.char_indices().nth(MAX) {
-        Some((i, _)) => format!("`{}…`", &raw[..i]),
-        None => format!("`{raw}`"),
+        Some((i, _)) => format!("`{}…`", printable(&raw[..i])),
+        None => format!("`{}`", printable(raw)),
     }
 }
 
@@ -369,6 +378,15 @@ mod tests {
             encode(&json!("x".repeat(8193)), ValueType::String, false).unwrap_err(),
             "the value is 8193 bytes; SSM stores at most 8192 (advanced tier; the standard tier holds 4096)"
         );
+    }
+
+    #[test]
+    fn printable_escapes_controls_and_keeps_text() {
+        assert_eq!(printable("a\nb\u{1b}[2J\u{200b}"), "a\\nb\\u{1b}[2J\\u{200b}");
+        assert_eq!(printable(r#"it's "x" \ \" \'"#), r#"it's "x" \\ \\" \\'"#);
+        // Letters and combining marks inside a word stay as written.
+        assert_eq!(printable("café ключ e\u{301}"), "café ключ e\u{301}");
+        assert_eq!(shown("line\nbreak"), "`line\\nbreak`");
     }
 
     #[test]

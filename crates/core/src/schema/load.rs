@@ -12,6 +12,7 @@ use super::suggest::nearest;
 use super::yaml::{self, Key, Node, NodeKind, join};
 use super::{Leaf, LeafKind, Schema, SchemaInner};
 use crate::error::{Error, Location, Result};
+use crate::value::printable;
 
 /// The largest schema file read, in bytes (16 MiB).
 const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
@@ -195,9 +196,14 @@ fn check_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
         return Err("the key is empty; keys are letters, digits, `_` and `-`".to_string());
     }
+    // Invisible and control characters are written as escapes (`\u{200b}`).
+    let shown = printable(key);
     match key.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))) {
-        Some('.') => Err(format!("key `{key}` contains `.`; nest a mapping instead of writing a dotted key")),
-        Some(c) => Err(format!("key `{key}` contains `{c}`; keys hold only letters, digits, `_` and `-`")),
+        Some('.') => Err(format!("key `{shown}` contains `.`; nest a mapping instead of writing a dotted key")),
+        Some(c) => Err(format!(
+            "key `{shown}` contains `{}`; keys hold only letters, digits, `_` and `-`",
+            printable(c.encode_utf8(&mut [0; 4]))
+        )),
         None => Ok(()),
     }
 }
@@ -205,7 +211,7 @@ fn check_key(key: &str) -> Result<(), String> {
 fn walk(ctx: &Ctx<'_>, entries: &[(Key, Node)], prefix: &str, leaves: &mut Vec<Leaf>) -> Result<()> {
     for (k, v) in entries {
         let key = join(prefix, &k.text);
-        check_key(&k.text).map_err(|reason| ctx.key(k, &key, reason))?;
+        check_key(&k.text).map_err(|reason| ctx.key(k, &printable(&key), reason))?;
         // `ssm_parm: /x` would make its mapping a group holding a literal.
         if !matches!(v.kind, NodeKind::Map(_)) && nearest(&k.text, ["ssm_param"]).is_some() {
             let message = format!(

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::value::printable;
+
 /// The longest name SSM accepts, in characters.
 const MAX_NAME_LEN: usize = 1011;
 /// The most `/`-separated parts (levels) a name may have.
@@ -272,6 +274,7 @@ fn check_name(plain: &str, shown: &str, templated: bool) -> Result<(), String> {
         return Err("the name is empty; give a parameter name such as `/app/dev/key`".to_string());
     }
     if let Some(c) = plain.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))) {
+        let c = printable(c.encode_utf8(&mut [0; 4]));
         return Err(format!("the name contains `{c}`; SSM names hold only letters, digits, `_`, `.`, `-` and `/`"));
     }
     let len = plain.len();
@@ -319,7 +322,8 @@ pub(crate) fn validate_var_value(var: &str, value: &str) -> Result<(), String> {
         return Err(format!("var `{var}` is empty; {RULE}"));
     }
     if let Some(c) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))) {
-        return Err(format!("var `{var}` contains `{c}`; {RULE}"));
+        // Escaped: a newline or an escape sequence would otherwise be printed as it is.
+        return Err(format!("var `{var}` contains `{}`; {RULE}", printable(c.encode_utf8(&mut [0; 4]))));
     }
     if value.len() > MAX_VAR_LEN {
         return Err(format!("var `{var}` is {} characters long; {RULE}", value.len()));

@@ -16,6 +16,9 @@ use crate::error::{Error, Location, Result};
 pub(crate) const MAX_DEPTH: usize = 64;
 /// The most nodes a file may expand to, aliases included.
 pub(crate) const MAX_NODES: usize = 100_000;
+/// The most bytes of scalar and key text a file may expand to, aliases
+/// included: an alias of a large scalar costs one node but all its bytes.
+pub(crate) const MAX_TEXT_BYTES: usize = 64 * 1024 * 1024;
 
 /// A YAML node with the 1-based line and column where it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +113,15 @@ impl Node {
             NodeKind::Scalar { .. } => 0,
             NodeKind::Seq(items) => items.iter().map(Node::size).sum(),
             NodeKind::Map(entries) => entries.iter().map(|(_, v)| 1 + v.size()).sum(),
+        }
+    }
+
+    /// Bytes of scalar and key text in the node.
+    fn text_bytes(&self) -> usize {
+        match &self.kind {
+            NodeKind::Scalar { text, .. } => text.len(),
+            NodeKind::Seq(items) => items.iter().map(Node::text_bytes).sum(),
+            NodeKind::Map(entries) => entries.iter().map(|(k, v)| k.text.len() + v.text_bytes()).sum(),
         }
     }
 
@@ -222,12 +234,39 @@ fn is_core_float(text: &str) -> bool {
 /// file's root (its mount, or empty), used in error messages. An empty file
 /// or document is an empty mapping.
 pub(crate) fn parse(text: &str, file: &Path, prefix: &str) -> Result<Node> {
-    let mut builder =
-        Builder { file, prefix, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, root: None, documents: 0 };
+    // The parser lets control characters through in plain scalars; YAML
+    // does not allow them, and they have no place in keys, names or values.
+    if let Some((offset, c)) = text.char_indices().find(|&(_, c)| !is_yaml_printable(c)) {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        let message = format!(
+            "the file holds the control character `{}`, which YAML does not allow; remove it (is this a text file?)",
+            crate::value::printable(c.encode_utf8(&mut [0; 4]))
+        );
+        return Err(Error::schema(Location { file: file.to_path_buf(), line, column }, "", message));
+    }
+    let mut builder = Builder {
+        file,
+        prefix,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        bytes: 0,
+        root: None,
+        documents: 0,
+    };
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|e| {
             let at = Location { file: file.to_path_buf(), line: e.marker().line(), column: e.marker().col() + 1 };
+            // The parser reads flow collections ahead of their events and
+            // stops at its own depth limit before the builder's.
+            if e.info() == "recursion limit exceeded" {
+                let message =
+                    format!("nesting far deeper than {MAX_DEPTH} levels (the parser stopped here); flatten the schema");
+                return Error::schema(at, "", message);
+            }
             Error::schema(at, "", format!("invalid YAML: {}; fix the syntax here", e.info()))
         })?;
         builder.event(event, span)?;
@@ -240,6 +279,13 @@ pub(crate) fn parse(text: &str, file: &Path, prefix: &str) -> Result<Node> {
         }
         Some(root) => root,
     })
+}
+
+/// YAML's `c-printable`: tab, line breaks, and every character but the C0
+/// and C1 controls (NEL aside), DEL, and U+FFFE/U+FFFF.
+fn is_yaml_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+        || c >= '\u{10000}'
 }
 
 struct Frame {
@@ -265,13 +311,23 @@ enum Body {
     },
 }
 
+/// What a kept anchor costs each time an alias repeats it.
+#[derive(Clone, Copy)]
+struct Weight {
+    size: usize,
+    height: usize,
+    bytes: usize,
+}
+
 struct Builder<'a> {
     file: &'a Path,
     prefix: &'a str,
     stack: Vec<Frame>,
-    /// Anchor id to the node, its size and its height.
-    anchors: HashMap<usize, (Node, usize, usize)>,
+    /// Anchor id to the node and its weight (size, height, text bytes).
+    anchors: HashMap<usize, (Node, Weight)>,
     nodes: usize,
+    /// Bytes of scalar and key text so far, aliases included.
+    bytes: usize,
     root: Option<Node>,
     documents: usize,
 }
@@ -303,8 +359,18 @@ impl Builder<'_> {
         }
     }
 
-    fn count(&mut self, n: usize, line: usize, column: usize, alias: bool) -> Result<()> {
+    fn count(&mut self, n: usize, bytes: usize, line: usize, column: usize, alias: bool) -> Result<()> {
         self.nodes += n;
+        self.bytes += bytes;
+        if self.bytes > MAX_TEXT_BYTES {
+            let mib = MAX_TEXT_BYTES >> 20;
+            let message = if alias {
+                format!("YAML alias expansion exceeds {mib} MiB of text (an alias bomb?); use fewer aliases")
+            } else {
+                format!("the file holds more than {mib} MiB of text; split it into several files")
+            };
+            return Err(self.error(line, column, self.child_path(), message));
+        }
         if self.nodes > MAX_NODES {
             let message = if alias {
                 format!("YAML alias expansion exceeds {MAX_NODES} nodes (an alias bomb?); use fewer aliases")
@@ -331,7 +397,7 @@ impl Builder<'_> {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
-                self.count(1, line, column, false)?;
+                self.count(1, text.len(), line, column, false)?;
                 let plain = style == ScalarStyle::Plain;
                 let tag = tag.map(|t| tag_name(&t));
                 self.complete(
@@ -363,7 +429,7 @@ impl Builder<'_> {
                 self.complete(Node { kind, line: frame.line, column: frame.column }, frame.anchor)?;
             }
             Event::Alias(id) => {
-                let Some(&(_, size, height)) = self.anchors.get(&id) else {
+                let Some(&(_, Weight { size, height, bytes })) = self.anchors.get(&id) else {
                     return Err(self.error(
                         line,
                         column,
@@ -379,7 +445,7 @@ impl Builder<'_> {
                         format!("nesting deeper than {MAX_DEPTH} levels (through this alias); flatten the schema"),
                     ));
                 }
-                self.count(size, line, column, true)?;
+                self.count(size, bytes, line, column, true)?;
                 let mut node = self.anchors[&id].0.clone();
                 (node.line, node.column) = (line, column);
                 self.complete(node, 0)?;
@@ -390,7 +456,7 @@ impl Builder<'_> {
     }
 
     fn open(&mut self, body: Body, anchor: usize, tag: Option<&Tag>, line: usize, column: usize) -> Result<()> {
-        self.count(1, line, column, false)?;
+        self.count(1, 0, line, column, false)?;
         let path = self.child_path();
         if let Some(Frame { body: Body::Map { pending: None, .. }, .. }) = self.stack.last() {
             return Err(self.error(
@@ -420,9 +486,9 @@ impl Builder<'_> {
     fn complete(&mut self, node: Node, anchor: usize) -> Result<()> {
         if anchor != 0 {
             // The kept copy is memory too: it counts against the budget.
-            let size = node.size();
-            self.count(size, node.line, node.column, true)?;
-            self.anchors.insert(anchor, (node.clone(), size, node.height()));
+            let weight = Weight { size: node.size(), height: node.height(), bytes: node.text_bytes() };
+            self.count(weight.size, weight.bytes, node.line, node.column, true)?;
+            self.anchors.insert(anchor, (node.clone(), weight));
         }
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(node);
@@ -468,11 +534,17 @@ impl Builder<'_> {
         if merges.is_empty() {
             return Ok(entries);
         }
+        // One flag per entry: `merges.contains` in the loops below made a
+        // mapping of 45,000 `<<` keys take seconds (quadratic).
+        let mut is_merge = vec![false; entries.len()];
+        for &i in merges {
+            is_merge[i] = true;
+        }
         let mut present: std::collections::HashSet<String> =
-            entries.iter().enumerate().filter(|(i, _)| !merges.contains(i)).map(|(_, (k, _))| k.text.clone()).collect();
+            entries.iter().zip(&is_merge).filter(|(_, m)| !**m).map(|((k, _), _)| k.text.clone()).collect();
         let mut out = Vec::with_capacity(entries.len());
-        for (i, (key, value)) in entries.into_iter().enumerate() {
-            if !merges.contains(&i) {
+        for ((key, value), merge) in entries.into_iter().zip(is_merge) {
+            if !merge {
                 out.push((key, value));
                 continue;
             }
