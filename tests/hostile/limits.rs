@@ -211,20 +211,23 @@ fn a_large_value_read_from_the_store() {
 }
 
 /// A schema `default` larger than SSM can hold loads (it is a local
-/// fallback too) and is served; `init`, which would write it, refuses it
-/// naming the key.
+/// fallback too) and is served; `init`, which would write it, lists it as
+/// failed, naming the key and the reason, and still writes the others.
 #[test]
 fn a_default_too_large_to_write() {
     let big = "d".repeat(8193);
     let store = MemoryStore::new();
-    let resolver = resolver(&format!("text:\n  ssm_param: /app/{{stage}}/text\n  default: {big}\n"), &store);
+    let yaml = format!(
+        "text:\n  ssm_param: /app/{{stage}}/text\n  default: {big}\nsmall:\n  ssm_param: /app/{{stage}}/small\n  default: s\n"
+    );
+    let resolver = resolver(&yaml, &store);
     assert_eq!(block_on(resolver.get::<String>("text")).unwrap().map(|v| v.len()), Some(8193));
-    let plan = block_on(resolver.init(InitOptions { dry_run: true, overwrite: false }));
-    match plan {
-        Err(Error::Validation { key, reason }) => {
-            assert_eq!(key, "text");
-            assert!(reason.starts_with("the default cannot be written: the value is 8193 bytes"), "{reason}");
-        }
-        other => panic!("expected a validation error, got {other:?}"),
-    }
+    let plan = block_on(resolver.init(InitOptions { dry_run: false, overwrite: false })).unwrap();
+    assert_eq!(plan.failed.len(), 1);
+    assert_eq!(plan.failed[0].key, "text");
+    let reason = plan.failed[0].reason.as_deref().unwrap();
+    assert!(reason.starts_with("the default cannot be written: the value is 8193 bytes"), "{reason}");
+    assert_eq!(plan.created.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["small"]);
+    assert_eq!(store.value("/app/dev/small").as_deref(), Some("s"));
+    assert_eq!(store.value("/app/dev/text"), None);
 }

@@ -235,12 +235,18 @@ impl Resolver {
                     item.reason = Some("read-only name".into());
                     plan.skipped.push(item);
                 }
-                Some(default) => {
-                    let raw = encode(default, entry.value_type, entry.secure)
-                        .map_err(|r| Error::validation(&item.key, format!("the default cannot be written: {r}")))?;
-                    item.value = Some(if entry.secure { MASK.to_string() } else { raw.clone() });
-                    candidates.push((idx, item, raw));
-                }
+                Some(default) => match encode(default, entry.value_type, entry.secure) {
+                    Ok(raw) => {
+                        item.value = Some(if entry.secure { MASK.to_string() } else { raw.clone() });
+                        candidates.push((idx, item, raw));
+                    }
+                    // One default SSM cannot store (over 8 KB, say) fails
+                    // alone; the others are still written.
+                    Err(reason) => {
+                        item.reason = Some(format!("the default cannot be written: {reason}"));
+                        plan.failed.push(item);
+                    }
+                },
             }
         }
         let names: Vec<String> = candidates.iter().map(|(_, item, _)| item.ssm_param.clone()).collect();
