@@ -130,6 +130,10 @@ async fn an_outage_serves_stale_values_warns_once_per_ttl_and_recovers() {
     }
     assert!(longest < DEADLINE, "a read took {longest:?}");
     let stats = rig.resolver.stats();
+    eprintln!(
+        "outage: {served} reads served stale, longest {longest:?}, {} requests reached the proxy, stats {stats:?}",
+        rig.proxy.requests() - before
+    );
     assert_eq!(stats.stale_served, served);
     assert_eq!(stats.ssm_errors, rig.n as u64, "one failed request per key per TTL, not per read");
     let sent = rig.proxy.requests() - before;
@@ -213,6 +217,7 @@ async fn a_hung_server_cannot_hold_a_read_past_the_deadline() {
     rig.clock.advance(TTL + Duration::from_secs(1));
     let (value, source, took) = rig.read(0).await;
     assert_eq!((value.as_str(), source), ("v0-1", Source::Stale));
+    eprintln!("hung server: the read answered stale after {took:?}");
     assert!(took >= Duration::from_secs(3), "the server did hang ({took:?})");
     assert!(took < DEADLINE, "the deadline held: {took:?}");
     let why = rig.resolver.explain(&rig.key(0)).await.unwrap();

@@ -4,4 +4,5 @@
 
 mod harness;
 mod resolve;
+mod secrets;
 mod write;

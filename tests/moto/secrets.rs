@@ -1,0 +1,142 @@
+//! One sweep over every surface of the Rust API with a known secret: it may
+//! appear only where the caller asks for the value itself.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_ssm::types::ParameterType;
+use ssmconf::{
+    Error, InitOptions, MemoryStore, Parameter, ParameterStore, PutRequest, Resolver, StoreError, StoreErrorKind,
+};
+
+use crate::harness::{schema, seed, store, unique_stage};
+
+const SECRET: &str = "sk-live-4f9e2d1c-SWEEP-never-shown";
+/// A second secret that does not decode as the entry's type.
+const BAD_SECRET: &str = "hunter2-not-an-int-SWEEP";
+
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Collects every text a surface produced, to search for the secrets.
+#[derive(Default)]
+struct Seen(Vec<(String, String)>);
+
+impl Seen {
+    fn add(&mut self, surface: &str, text: impl Into<String>) {
+        self.0.push((surface.to_string(), text.into()));
+    }
+
+    fn assert_clean(&self) {
+        for (surface, text) in &self.0 {
+            for secret in [SECRET, BAD_SECRET, "hunter2"] {
+                assert!(!text.contains(secret), "{surface} shows a secret:\n{text}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_secret_never_shows_unless_asked_for() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let stage = unique_stage("sweep");
+    let ssm = store().await;
+    seed(&ssm, &format!("/it/{stage}/token"), SECRET, ParameterType::SecureString).await;
+    seed(&ssm, &format!("/it/{stage}/pin"), BAD_SECRET, ParameterType::SecureString).await;
+    let yaml = "token:\n  ssm_param: /it/{stage}/token\n  secure: true\n  allowed: [a, b]\n\
+                pin:\n  ssm_param: /it/{stage}/pin\n  secure: true\n  type: int\n\
+                ok:\n  ssm_param: /it/{stage}/token\n  secure: true\n\
+                plain:\n  ssm_param: /it/{stage}/token\n";
+    let resolver = Resolver::builder(schema(yaml)).var("stage", &stage).store(ssm).build().unwrap();
+    let mut seen = Seen::default();
+
+    // Reads: the value itself is the one place a secret may appear.
+    let plain: String = resolver.require("plain").await.unwrap();
+    assert_eq!(plain, SECRET, "the same parameter read by a non-secure entry");
+    seen.add("Debug of the resolver", format!("{resolver:?}"));
+    for key in ["token", "pin"] {
+        let why = resolver.explain(key).await.unwrap();
+        seen.add("explain Debug", format!("{why:?}"));
+        seen.add("explain JSON", serde_json::to_string(&why).unwrap());
+        let err = resolver.require::<String>(key).await.map(|_| ()).unwrap_err();
+        seen.add("require error Display", err.to_string());
+        seen.add("require error Debug", format!("{err:?}"));
+    }
+    // A put of a value that is not allowed, and of one that does not fit.
+    for (key, value) in [("token", SECRET), ("pin", BAD_SECRET)] {
+        let err = resolver.put(key, value).await.unwrap_err();
+        assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+        seen.add("put error", format!("{err} {err:?}"));
+        let err = resolver.put_raw(key, value).await.unwrap_err();
+        seen.add("put_raw error", format!("{err} {err:?}"));
+    }
+    let err = resolver.get::<Vec<u8>>("ok").await.unwrap_err();
+    assert!(err.to_string().contains("`ok`"), "{err}");
+    seen.add("conversion error", format!("{err} {err:?}"));
+    let revealed: String = resolver.require("ok").await.unwrap();
+    assert_eq!(revealed, SECRET, "asking for the value reveals it");
+
+    seen.add("history", format!("{:?}", resolver.history("token").await.unwrap()));
+    seen.add("check", format!("{:?}", resolver.check().await.unwrap()));
+    let diff = resolver.diff().await.unwrap();
+    seen.add("diff", format!("{diff:?} {}", serde_json::to_string(&diff).unwrap()));
+    let plan = resolver.init(InitOptions { dry_run: true, overwrite: true }).await.unwrap();
+    seen.add("init plan", format!("{plan:?}"));
+    seen.add("stats", format!("{:?}", resolver.stats()));
+
+    // The store's own types.
+    let param = Parameter {
+        name: "/x".into(),
+        value: SECRET.into(),
+        version: 1,
+        param_type: ssmconf::ParamType::SecureString,
+        last_modified: None,
+    };
+    seen.add("Parameter Debug", format!("{param:?}"));
+    let request = PutRequest {
+        name: "/x".into(),
+        value: SECRET.into(),
+        param_type: ssmconf::ParamType::SecureString,
+        description: None,
+        tags: Vec::new(),
+        overwrite: true,
+    };
+    seen.add("PutRequest Debug", format!("{request:?}"));
+    let memory = MemoryStore::new();
+    memory.put_parameter(&request).await.unwrap();
+    seen.add("MemoryStore Debug", format!("{memory:?}"));
+    seen.add("history Debug", format!("{:?}", memory.parameter_history("/x").await.unwrap()));
+
+    // A store failure while a secure value is stale.
+    let failing = MemoryStore::from_values([("/it/x/token", "unused")]);
+    failing.set("/it/x/token", SECRET, ssmconf::ParamType::SecureString);
+    let r2 = Resolver::builder(schema("t:\n  ssm_param: /it/x/token\n  secure: true\n  ttl: 0\n"))
+        .store(failing.clone())
+        .build()
+        .unwrap();
+    let _: String = r2.require("t").await.unwrap();
+    failing.fail_with(Some(StoreError::new(StoreErrorKind::Service, "down")));
+    seen.add("stale explain", format!("{:?}", r2.explain("t").await.unwrap()));
+
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("Using fallback value for t (stale)"), "logs were captured:\n{logged}");
+    seen.add("tracing output (TRACE level, SDK included)", logged);
+    seen.assert_clean();
+}
