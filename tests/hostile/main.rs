@@ -37,7 +37,7 @@
 //! (`yaml_bombs::many_merge_keys_in_one_mapping`), control characters in a
 //! schema (`files::binary_files`), raw invisible characters and whole event
 //! fields in messages (`keys`, `vars`, `events::quoted_fields_are_cut_and_escaped`);
-//! see `RELIABILITY-hostile.md`. The fuzz targets in `fuzz/` found nothing;
+//! see RELIABILITY.md. The fuzz targets in `fuzz/` found nothing;
 //! a crash they find becomes a test here.
 
 mod events;
