@@ -6,15 +6,18 @@
 #[path = "../moto/harness.rs"]
 #[allow(dead_code)]
 mod harness;
+#[path = "../support/logs.rs"]
+mod logs;
 mod proxy;
 mod soak;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::types::ParameterType;
 use ssmconf::{Credentials, ManualClock, Resolver, Source, SsmStore};
 
+use logs::Logs;
 use proxy::{Fault, FaultProxy};
 
 const TTL: Duration = Duration::from_secs(60);
@@ -74,41 +77,9 @@ impl Rig {
     }
 }
 
-/// Captures this thread's log lines (a current-thread test runtime keeps
-/// every task of the test on it).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_max_level(tracing::Level::INFO)
-            .with_ansi(false)
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
 #[tokio::test]
 async fn an_outage_serves_stale_values_warns_once_per_ttl_and_recovers() {
-    let (logs, _guard) = Logs::capture();
+    let logs = Logs::capture(tracing::Level::INFO);
     let rig = Rig::new("outage", 12).await;
     let report = rig.resolver.load_all().await.unwrap();
     assert_eq!(report.loaded, rig.n);

@@ -38,6 +38,14 @@ fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
             Ok(())
         }
     }
+    // A global subscriber that wants every event keeps tracing from caching
+    // "nobody listens" for a callsite first hit on another test's thread,
+    // which would hide it from this thread's scoped subscriber.
+    static LISTEN_EVERYWHERE: std::sync::Once = std::sync::Once::new();
+    LISTEN_EVERYWHERE.call_once(|| {
+        let quiet = tracing_subscriber::fmt().with_writer(std::io::sink).with_max_level(tracing::Level::TRACE).finish();
+        let _ = tracing::subscriber::set_global_default(quiet);
+    });
     let sink = Sink::default();
     let writer = sink.clone();
     let subscriber = tracing_subscriber::fmt()

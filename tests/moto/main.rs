@@ -3,6 +3,8 @@
 //! module per behaviour.
 
 mod harness;
+#[path = "../support/logs.rs"]
+mod logs;
 mod resolve;
 mod secrets;
 mod write;

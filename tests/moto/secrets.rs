@@ -1,31 +1,17 @@
 //! One sweep over every surface of the Rust API with a known secret: it may
 //! appear only where the caller asks for the value itself.
 
-use std::sync::{Arc, Mutex};
-
 use aws_sdk_ssm::types::ParameterType;
 use ssmconf::{
     Error, InitOptions, MemoryStore, Parameter, ParameterStore, PutRequest, Resolver, StoreError, StoreErrorKind,
 };
 
 use crate::harness::{schema, seed, store, unique_stage};
+use crate::logs::Logs;
 
 const SECRET: &str = "sk-live-4f9e2d1c-SWEEP-never-shown";
 /// A second secret that does not decode as the entry's type.
 const BAD_SECRET: &str = "hunter2-not-an-int-SWEEP";
-
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Collects every text a surface produced, to search for the secrets.
 #[derive(Default)]
@@ -47,14 +33,9 @@ impl Seen {
 
 #[tokio::test]
 async fn a_secret_never_shows_unless_asked_for() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Every test of this binary logs here, at TRACE, the AWS SDK included:
+    // the sweep covers their lines too.
+    let logs = Logs::capture(tracing::Level::TRACE);
 
     let stage = unique_stage("sweep");
     let ssm = store().await;
@@ -135,7 +116,7 @@ async fn a_secret_never_shows_unless_asked_for() {
     failing.fail_with(Some(StoreError::new(StoreErrorKind::Service, "down")));
     seen.add("stale explain", format!("{:?}", r2.explain("t").await.unwrap()));
 
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     assert!(logged.contains("Using fallback value for t (stale)"), "logs were captured:\n{logged}");
     seen.add("tracing output (TRACE level, SDK included)", logged);
     seen.assert_clean();

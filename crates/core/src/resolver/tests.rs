@@ -287,6 +287,11 @@ impl std::io::Write for Captured {
 
 #[test]
 fn logs_say_what_spec_says_once_per_ttl_and_never_a_secret() {
+    // A global subscriber that wants every event keeps tracing from caching
+    // "nobody listens" for a callsite first hit on another test's thread,
+    // which would hide it from this thread's scoped subscriber.
+    let quiet = tracing_subscriber::fmt().with_writer(std::io::sink).with_max_level(tracing::Level::TRACE).finish();
+    let _ = tracing::subscriber::set_global_default(quiet);
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
