@@ -36,6 +36,9 @@ fn cache_hit(c: &mut Criterion) {
     c.bench_function("cache_hit_resolve_now", |b| {
         b.iter(|| black_box(r.resolve_now(black_box("models.basic"), false).unwrap()))
     });
+    c.bench_function("cache_hit_with_hit", |b| {
+        b.iter(|| black_box(r.with_hit(black_box("models.basic"), |hit| hit.value().as_str().map(str::len)).unwrap()))
+    });
     c.bench_function("cache_hit_get_async_string", |b| {
         b.iter(|| black_box(rt.block_on(r.get::<String>(black_box("models.basic"))).unwrap()))
     });

@@ -1,6 +1,11 @@
 //! `ssmconf.Resolver`: each method converts its arguments, calls the core and
 //! converts the result. Blocking calls release the GIL; a cache hit is
 //! answered without entering the async runtime.
+//!
+//! The hit path of `get`, `require` and `r[key]` ([`Resolver::with_hit`])
+//! reads the cached value in place and returns the Python object kept beside
+//! it, so it takes one reference and makes nothing; see BENCHMARKS.md for
+//! what each step of it costs.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -29,9 +34,72 @@ fn answer_value<'py>(
     default: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     match answer.value() {
-        Some(v) => to_py(py, v),
+        Some(v) => value_object(py, answer, v),
         None => Ok(default.unwrap_or_else(|| py.None().into_bound(py))),
     }
+}
+
+/// The Python object of an answer's value (see [`kept_object`]).
+fn value_object<'py>(py: Python<'py>, answer: &Answer, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    kept_object(py, value, answer.memoized(), |object| {
+        answer.keep_memo(object);
+    })
+}
+
+/// The Python object of a value from SSM. An immutable one (str, int,
+/// float, bool, None) becomes an object once per fetch, kept beside the
+/// cached value (the core's memo: `kept` when there is one, `keep` to keep
+/// one), so a hit makes no object and only takes a reference. A list or
+/// dict is made per call: the caller may change it. Values that do not come
+/// from SSM (literals, environment, defaults) have no memo and are made per
+/// call too.
+fn kept_object<'py>(
+    py: Python<'py>,
+    value: &Value,
+    kept: Option<&Py<PyAny>>,
+    keep: impl FnOnce(Py<PyAny>),
+) -> PyResult<Bound<'py, PyAny>> {
+    if let Some(kept) = kept {
+        return Ok(kept.bind(py).clone());
+    }
+    let object = to_py(py, value)?;
+    if !matches!(value, Value::Array(_) | Value::Object(_)) {
+        // Made before it is kept: no other reader waits while Python runs.
+        keep(object.clone().unbind());
+    }
+    Ok(object)
+}
+
+/// The hit path: the object of `key`'s fresh value from SSM, read in place,
+/// or `None` when another step of the chain answers.
+#[inline]
+fn hit_object<'py>(py: Python<'py>, resolver: &Resolver, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    // The usual hit returns the kept object and nothing else: small return
+    // values measured faster here than a `PyResult` from the closure.
+    let mut failed = None;
+    let object = resolver
+        .with_hit(key, |hit| match hit.memoized::<Py<PyAny>>() {
+            Some(kept) => Some(kept.bind(py).clone()),
+            None => first_object(py, hit.value(), |object| {
+                hit.keep_memo(object);
+            })
+            .map_err(|e| failed = Some(e))
+            .ok(),
+        })
+        .map_err(PyError)?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(object.flatten()),
+    }
+}
+
+/// [`kept_object`] for a hit whose value has no object kept yet: the first
+/// hit after a fetch, or a list or dict. Out of line, so that the usual hit
+/// stays short.
+#[cold]
+#[inline(never)]
+fn first_object<'py>(py: Python<'py>, value: &Value, keep: impl FnOnce(Py<PyAny>)) -> PyResult<Bound<'py, PyAny>> {
+    kept_object(py, value, None, keep)
 }
 
 fn load_schema(py: Python<'_>, schema: &Bound<'_, PyAny>) -> PyResult<Schema> {
@@ -82,6 +150,9 @@ impl PyResolver {
 
     #[pyo3(signature = (key, default=None))]
     fn get<'py>(&self, py: Python<'py>, key: &str, default: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(object) = hit_object(py, &self.inner, key)? {
+            return Ok(object);
+        }
         let has_default = default.is_some();
         let answer = match self.inner.resolve_now(key, has_default).map_err(PyError)? {
             Some(answer) => answer,
@@ -91,6 +162,9 @@ impl PyResolver {
     }
 
     fn require<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(object) = hit_object(py, &self.inner, key)? {
+            return Ok(object);
+        }
         if let Some(answer) = self.inner.resolve_now(key, false).map_err(PyError)?
             && answer.value().is_some()
         {

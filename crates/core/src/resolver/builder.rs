@@ -35,12 +35,13 @@ pub struct ResolverBuilder {
     vars: HashMap<String, String>,
     store: Option<Arc<dyn ParameterStore>>,
     ttl: Option<Duration>,
-    clock: Arc<dyn Clock>,
+    /// `None`: the [`SystemClock`], which lets cache hits use the coarse clock.
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl ResolverBuilder {
     pub(crate) fn new(schema: Schema) -> Self {
-        ResolverBuilder { schema, vars: HashMap::new(), store: None, ttl: None, clock: Arc::new(SystemClock) }
+        ResolverBuilder { schema, vars: HashMap::new(), store: None, ttl: None, clock: None }
     }
 
     /// Sets a placeholder value: `{stage}` in `ssm_param` becomes `value`.
@@ -75,9 +76,11 @@ impl ResolverBuilder {
         self
     }
 
-    /// The clock (tests use a [`ManualClock`](crate::ManualClock)).
+    /// The clock (tests use a [`ManualClock`](crate::ManualClock)). The
+    /// default, [`SystemClock`], lets cache hits skip most precise clock
+    /// reads; an injected clock is read on every hit.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.clock = Some(clock);
         self
     }
 
@@ -133,10 +136,10 @@ impl ResolverBuilder {
         );
         Ok(Resolver {
             inner: Arc::new(Inner {
-                cache: Cache::new(leaves.len()),
+                cache: Cache::new(leaves.len(), self.clock.is_none()),
                 schema: self.schema,
                 store,
-                clock: self.clock,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 bound,
                 stats: Counters::default(),
                 by_name,

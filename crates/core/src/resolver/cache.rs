@@ -8,12 +8,17 @@
 //! invalidation is never served after it, even if its fetch completes later.
 //! The last good value sits beside the fresh one, so expiry never loses it.
 //!
-//! Both live in `ArcSwapOption`s: a hit is one atomic load and a reference
-//! count, with no lock and no allocation. (moka was the first choice; its
-//! per-read bookkeeping measured ~280 ns a hit against ~16 ns for an
-//! `arc-swap` load, and its eviction, capacity bound and timer wheel have
-//! nothing to do here: TTLs run on the resolver's injectable clock, and the
-//! number of keys is the size of the schema.)
+//! Both live in `ArcSwapOption`s: a hit is one atomic load, with no lock, no
+//! allocation, and no reference count when the caller reads the value in
+//! place ([`Cache::with_fresh`]). (moka was the first choice; its per-read
+//! bookkeeping measured ~280 ns a hit against ~16 ns for an `arc-swap` load,
+//! and its eviction, capacity bound and timer wheel have nothing to do here:
+//! TTLs run on the resolver's injectable clock, and the number of keys is the
+//! size of the schema.)
+//!
+//! On the [`SystemClock`](super::SystemClock), a hit proves freshness with
+//! the coarse clock ([`Coarse`], ~6 ns) while the entry has more than
+//! [`Coarse::LAG`] left, and reads the precise clock (~37 ns) only after that.
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
 
+use super::clock::{Clock, Coarse};
 use crate::Value;
 use crate::error::StoreError;
 
@@ -34,6 +40,26 @@ pub(crate) struct Fetched {
     pub(crate) fetched_wall: SystemTime,
     /// Something derived from `value` once, kept with it (see [`Answer::memo`](super::Answer::memo)).
     pub(crate) memo: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl Fetched {
+    /// The memo, made by `init` if there is none yet. Readers of this fetch
+    /// wait while `init` runs.
+    pub(crate) fn memo_or_init<T: Any + Send + Sync>(&self, init: impl FnOnce(&Value) -> T) -> Option<&T> {
+        self.memo.get_or_init(|| Box::new(init(&self.value))).downcast_ref::<T>()
+    }
+
+    /// The memo, if there is one and it is a `T`; never waits.
+    pub(crate) fn memo_get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.memo.get()?.downcast_ref::<T>()
+    }
+
+    /// Keeps `memo` unless there is one already; answers the one kept.
+    pub(crate) fn memo_keep<T: Any + Send + Sync>(&self, memo: T) -> Option<&T> {
+        // Err only when a memo is kept already: that one stays.
+        let _ = self.memo.set(Box::new(memo));
+        self.memo_get()
+    }
 }
 
 impl std::fmt::Debug for Fetched {
@@ -78,13 +104,22 @@ pub(crate) struct Flight {
     pub(crate) last: Option<Arc<Cached>>,
 }
 
+/// A cached outcome as the hit path reads it.
+#[derive(Debug)]
+struct Fresh {
+    cached: Arc<Cached>,
+    /// A coarse-clock reading before which `cached` is certainly fresh
+    /// (see [`Coarse::certain_until`]); 0 without a coarse clock.
+    certain_until: u64,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Slot {
     epoch: AtomicU64,
     /// Mirror of `flight.completed`, readable without the lock.
     completed: AtomicU64,
     pub(crate) flight: tokio::sync::Mutex<Flight>,
-    fresh: ArcSwapOption<Cached>,
+    fresh: ArcSwapOption<Fresh>,
     last_good: ArcSwapOption<Fetched>,
 }
 
@@ -98,18 +133,31 @@ impl Slot {
 pub(crate) struct Cache {
     global: AtomicU64,
     slots: Box<[Slot]>,
+    /// The coarse clock, when the resolver runs on the system clock (an
+    /// injected clock is the only time there is).
+    coarse: Option<Coarse>,
 }
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let cached = self.slots.iter().filter(|s| s.fresh.load().is_some()).count();
-        f.debug_struct("Cache").field("slots", &self.slots.len()).field("cached", &cached).finish()
+        f.debug_struct("Cache")
+            .field("slots", &self.slots.len())
+            .field("cached", &cached)
+            .field("coarse", &self.coarse.is_some())
+            .finish()
     }
 }
 
 impl Cache {
-    pub(crate) fn new(slots: usize) -> Self {
-        Cache { global: AtomicU64::new(0), slots: (0..slots).map(|_| Slot::default()).collect() }
+    /// A cache of `slots` entries. `coarse`: whether the resolver's clock is
+    /// the system clock, so that hits may use the coarse clock.
+    pub(crate) fn new(slots: usize, coarse: bool) -> Self {
+        Cache {
+            global: AtomicU64::new(0),
+            slots: (0..slots).map(|_| Slot::default()).collect(),
+            coarse: if coarse { Coarse::available() } else { None },
+        }
     }
 
     pub(crate) fn slot(&self, idx: usize) -> &Slot {
@@ -123,8 +171,22 @@ impl Cache {
     /// The cached outcome of `idx`, if still fresh at `now`.
     pub(crate) fn fresh(&self, idx: usize, now: Instant) -> Option<Arc<Cached>> {
         let guard = self.slots[idx].fresh.load();
-        let cached = guard.as_ref()?;
-        (now < cached.expires_at && cached.epoch == self.epoch(idx)).then(|| cached.clone())
+        let fresh = guard.as_ref()?;
+        (now < fresh.cached.expires_at && fresh.cached.epoch == self.epoch(idx)).then(|| fresh.cached.clone())
+    }
+
+    /// `f` with the cached outcome of `idx`, if it is fresh now, lent for
+    /// the call (no reference count): the hit path. Proves freshness with
+    /// the coarse clock when there is one and the entry is far from expiry;
+    /// else reads `clock`.
+    pub(crate) fn with_fresh<R>(&self, idx: usize, clock: &dyn Clock, f: impl FnOnce(&Arc<Cached>) -> R) -> Option<R> {
+        let guard = self.slots[idx].fresh.load();
+        let fresh = guard.as_ref()?;
+        if fresh.cached.epoch != self.epoch(idx) {
+            return None;
+        }
+        let certain = self.coarse.is_some_and(|coarse| coarse.now() < fresh.certain_until);
+        (certain || clock.now() < fresh.cached.expires_at).then(|| f(&fresh.cached))
     }
 
     /// Records a completed fetch: caches it (unless its TTL is zero or the
@@ -140,7 +202,8 @@ impl Cache {
         // An invalidation racing this store is still safe: `fresh` checks
         // the epoch on every read.
         if !cached.ttl.is_zero() && cached.epoch == self.epoch(idx) {
-            slot.fresh.store(Some(cached.clone()));
+            let certain_until = self.coarse.and_then(|c| c.certain_until(cached.expires_at)).unwrap_or(0);
+            slot.fresh.store(Some(Arc::new(Fresh { cached: cached.clone(), certain_until })));
         }
     }
 
@@ -170,6 +233,7 @@ impl Cache {
 
 #[cfg(test)]
 mod tests {
+    use super::super::SystemClock;
     use super::*;
 
     fn found(cache: &Cache, idx: usize, now: Instant, ttl: Duration) -> Arc<Cached> {
@@ -191,7 +255,7 @@ mod tests {
 
     #[test]
     fn fresh_until_expiry_and_invalidation() {
-        let cache = Cache::new(2);
+        let cache = Cache::new(2, false);
         let now = Instant::now();
         let c = found(&cache, 0, now, Duration::from_secs(60));
         cache.record(0, &c);
@@ -205,7 +269,7 @@ mod tests {
 
     #[test]
     fn a_fetch_that_started_before_an_invalidation_is_not_cached() {
-        let cache = Cache::new(1);
+        let cache = Cache::new(1, false);
         let now = Instant::now();
         let started = found(&cache, 0, now, Duration::from_secs(60));
         cache.clear();
@@ -214,8 +278,35 @@ mod tests {
     }
 
     #[test]
+    fn the_coarse_clock_proves_freshness_only_far_from_expiry() {
+        let Some(coarse) = Coarse::available() else { return };
+        let start = coarse.now();
+        let now = Instant::now();
+        let far = coarse.certain_until(now + Duration::from_secs(60)).expect("a minute left");
+        assert!(far > start);
+        assert!(far <= coarse.now() + 59_000_000_000, "LAG is taken off");
+        assert_eq!(coarse.certain_until(now + Coarse::LAG / 2), None, "less than LAG left");
+        assert_eq!(coarse.certain_until(now - Duration::from_millis(1)), None, "expired");
+
+        // A cache on the system clock answers from the coarse clock; one on
+        // an injected clock never does.
+        for uses_coarse in [true, false] {
+            let cache = Cache::new(1, uses_coarse);
+            cache.record(0, &found(&cache, 0, now, Duration::from_secs(60)));
+            assert!(cache.with_fresh(0, &SystemClock, |_| ()).is_some());
+            let certain = cache.slots[0].fresh.load().as_ref().unwrap().certain_until;
+            assert_eq!(certain != 0, uses_coarse);
+        }
+        let cache = Cache::new(1, true);
+        cache.record(0, &found(&cache, 0, now, Duration::from_millis(100)));
+        assert_eq!(cache.slots[0].fresh.load().as_ref().unwrap().certain_until, 0, "too short for the coarse clock");
+        std::thread::sleep(Duration::from_millis(150));
+        assert!(cache.with_fresh(0, &SystemClock, |_| ()).is_none(), "expired on the precise clock");
+    }
+
+    #[test]
     fn zero_ttl_is_never_cached_and_missing_forgets_stale() {
-        let cache = Cache::new(1);
+        let cache = Cache::new(1, false);
         let now = Instant::now();
         cache.record(0, &found(&cache, 0, now, Duration::ZERO));
         assert!(cache.fresh(0, now).is_none());

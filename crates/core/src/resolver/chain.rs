@@ -1,6 +1,7 @@
 //! The fallback chain of SPEC.md, one step after another:
 //! env, cache, ssm, stale, default, caller, none.
 
+use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -71,9 +72,28 @@ impl Answer {
     ///
     /// Only memoize what the caller cannot mutate: every reader of the key
     /// shares it.
-    pub fn memo<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce(&Value) -> T) -> Option<&T> {
-        let fetched = self.fetched()?;
-        fetched.memo.get_or_init(|| Box::new(init(&fetched.value))).downcast_ref::<T>()
+    ///
+    /// `init` runs while other readers of this fetch's memo wait for it: it
+    /// must not wait on them. Where it might (making a Python object can
+    /// wait for every other thread), use [`memoized`](Self::memoized) and
+    /// [`keep_memo`](Self::keep_memo).
+    pub fn memo<T: Any + Send + Sync>(&self, init: impl FnOnce(&Value) -> T) -> Option<&T> {
+        self.fetched()?.memo_or_init(init)
+    }
+
+    /// The memo kept for this answer's value, if it is a `T` (see
+    /// [`memo`](Self::memo)); never waits.
+    #[must_use]
+    pub fn memoized<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.fetched()?.memo_get()
+    }
+
+    /// Keeps `memo` beside this answer's value unless a memo is kept
+    /// already, and answers the one kept, if it is a `T`. The caller makes
+    /// `memo` first, so no reader ever waits while it is made; when two
+    /// readers race, the first to finish wins and the other's is dropped.
+    pub fn keep_memo<T: Any + Send + Sync>(&self, memo: T) -> Option<&T> {
+        self.fetched()?.memo_keep(memo)
     }
 
     /// What SSM gave, when SSM (now or before) answered.
@@ -90,7 +110,54 @@ impl Answer {
     }
 }
 
+/// A fresh value from SSM, lent by the cache for the time of one call of
+/// [`Resolver::with_hit`]: a cache hit that takes no reference and builds no
+/// [`Answer`]. As an answer, its source would be [`Source::Ssm`].
+#[derive(Debug, Clone, Copy)]
+pub struct Hit<'a> {
+    fetched: &'a Fetched,
+}
+
+impl<'a> Hit<'a> {
+    /// The value.
+    #[must_use]
+    pub fn value(&self) -> &'a Value {
+        &self.fetched.value
+    }
+
+    /// As [`Answer::memoized`].
+    #[must_use]
+    pub fn memoized<T: Any + Send + Sync>(&self) -> Option<&'a T> {
+        self.fetched.memo_get()
+    }
+
+    /// As [`Answer::keep_memo`].
+    pub fn keep_memo<T: Any + Send + Sync>(&self, memo: T) -> Option<&'a T> {
+        self.fetched.memo_keep(memo)
+    }
+}
+
 impl Inner {
+    /// See [`Resolver::with_hit`].
+    #[inline]
+    pub(crate) fn with_hit<R>(&self, idx: usize, f: impl FnOnce(Hit<'_>) -> R) -> Option<R> {
+        match &self.schema.inner.leaves[idx].kind {
+            LeafKind::Entry(entry) if entry.env.is_none() => {}
+            // A literal, or an entry whose variable may be set: the whole chain.
+            _ => return None,
+        }
+        self.cache
+            .with_fresh(idx, &*self.clock, |cached| match &cached.outcome {
+                Outcome::Found(fetched) => {
+                    self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                    Some(f(Hit { fetched }))
+                }
+                // Steps 3 to 7 follow: `answer_now` counts this hit.
+                Outcome::Missing | Outcome::Failed(_) => None,
+            })
+            .flatten()
+    }
+
     /// Steps 1 and 2 and what follows a cached outcome: everything that
     /// needs no I/O. `Ok(None)` means the store must be asked.
     pub(crate) fn answer_now(&self, idx: usize, has_caller: bool, trail: &mut Trail<'_>) -> Result<Option<Answer>> {
@@ -119,11 +186,10 @@ impl Inner {
         } else {
             note(trail, Source::Env, || "no `env` variable in the schema".into());
         }
-        let now = self.clock.now();
-        match self.cache.fresh(idx, now) {
+        match self.cache.with_fresh(idx, &*self.clock, Arc::clone) {
             Some(cached) => {
                 self.stats.hits.fetch_add(1, Ordering::Relaxed);
-                note(trail, Source::Cache, || describe_cached(&cached, now));
+                note(trail, Source::Cache, || describe_cached(&cached, self.clock.now()));
                 Ok(Some(self.after_fetch(idx, cached, has_caller, trail)))
             }
             None => {
@@ -209,5 +275,68 @@ fn describe_cached(cached: &Cached, now: Instant) -> String {
         Outcome::Found(f) => format!("version {} fetched {age}s ago, fresh for {left}s more", f.version),
         Outcome::Missing => format!("the parameter does not exist (asked {age}s ago)"),
         Outcome::Failed(e) => format!("the fetch {age}s ago failed: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::{ManualClock, MemoryStore, Resolver, Schema, Value};
+
+    const SCHEMA: &str = "a:\n  ssm_param: /t/a\nb:\n  ssm_param: /t/b\n  env: SSMCONF_CHAIN_TEST_B\nc:\n  ssm_param: /t/c\n  default: 1\nd: 4\n";
+
+    fn setup() -> (Resolver, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new());
+        let store = MemoryStore::from_values([("/t/a", "x"), ("/t/b", "y")]);
+        let schema = Schema::from_yaml_str(SCHEMA, "t.yml").unwrap();
+        let resolver = Resolver::builder(schema).store(store).clock(clock.clone()).build().unwrap();
+        (resolver, clock)
+    }
+
+    fn hit(r: &Resolver, key: &str) -> Option<Value> {
+        r.with_hit(key, |hit| hit.value().clone()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn with_hit_answers_a_fresh_value_from_ssm_and_counts_it() {
+        let (r, clock) = setup();
+        assert_eq!(hit(&r, "a"), None, "nothing cached yet");
+        r.load_all().await.unwrap();
+        let before = r.stats();
+        assert_eq!(hit(&r, "a"), Some(Value::from("x")));
+        assert_eq!(r.stats().hits, before.hits + 1);
+        assert_eq!(r.stats().ssm_calls, before.ssm_calls);
+        clock.advance(Duration::from_secs(300));
+        assert_eq!(hit(&r, "a"), None, "expired");
+        assert_eq!(r.stats().hits, before.hits + 1, "no hit counted when nothing is lent");
+    }
+
+    #[tokio::test]
+    async fn with_hit_leaves_every_other_step_to_the_chain() {
+        let (r, _) = setup();
+        r.load_all().await.unwrap();
+        let before = r.stats().hits;
+        assert_eq!(hit(&r, "b"), None, "an entry with `env` always reads its variable");
+        assert_eq!(hit(&r, "c"), None, "a cached \"does not exist\" falls to the default");
+        assert_eq!(hit(&r, "d"), None, "a literal");
+        assert_eq!(r.stats().hits, before);
+        assert_eq!(r.resolve_now("c", false).unwrap().unwrap().source(), crate::Source::Default);
+        assert!(matches!(r.with_hit("nope", |_| ()), Err(crate::Error::UnknownKey { .. })));
+        r.invalidate("a");
+        assert_eq!(hit(&r, "a"), None, "invalidated");
+    }
+
+    #[tokio::test]
+    async fn a_hit_and_an_answer_share_one_memo() {
+        let (r, _) = setup();
+        r.load_all().await.unwrap();
+        assert_eq!(r.with_hit("a", |hit| hit.memoized::<u8>().copied()).unwrap(), Some(None));
+        assert_eq!(r.with_hit("a", |hit| hit.keep_memo(7u8).copied()).unwrap(), Some(Some(7)));
+        assert_eq!(r.with_hit("a", |hit| hit.keep_memo(9u8).copied()).unwrap(), Some(Some(7)), "the first stays");
+        let answer = r.resolve_now("a", false).unwrap().unwrap();
+        assert_eq!(answer.memoized::<u8>(), Some(&7));
+        assert_eq!(answer.memoized::<u16>(), None, "another type");
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 pub use builder::ResolverBuilder;
-pub use chain::Answer;
+pub use chain::{Answer, Hit};
 pub use clock::{Clock, ManualClock, SystemClock};
 
 use crate::Value;
@@ -227,6 +227,25 @@ impl Resolver {
     pub fn resolve_now(&self, key: &str, has_caller_default: bool) -> Result<Option<Answer>> {
         let idx = self.index(key)?;
         self.inner.answer_now(idx, has_caller_default, &mut None)
+    }
+
+    /// The cache step alone, read in place: when `key` is an entry without
+    /// an `env` variable and a fresh value from SSM is cached for it, counts
+    /// a hit, calls `f` with that value while the cache lends it, and
+    /// answers `Ok(Some(f(hit)))`. Otherwise `Ok(None)`, and
+    /// [`resolve_now`](Self::resolve_now) or [`resolve`](Self::resolve) give
+    /// the answer (they count it). The fast path of bindings: no reference
+    /// count and no [`Answer`] (`cache_hit_with_hit` against
+    /// `cache_hit_resolve_now` in BENCHMARKS.md).
+    ///
+    /// `f` runs while the cache lends the value: keep it short.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKey`] for a key not in the schema.
+    #[inline]
+    pub fn with_hit<R>(&self, key: &str, f: impl FnOnce(Hit<'_>) -> R) -> Result<Option<R>> {
+        let idx = self.index(key)?;
+        Ok(self.inner.with_hit(idx, f))
     }
 
     /// [`get`](Self::get) without I/O: `Ok(None)` when the store must be
