@@ -22,6 +22,25 @@ use crate::runtime::block_on;
 use crate::stores::StoreArg;
 use crate::types::{PyCheckReport, PyHistoryEntry, PyInitPlan, PyResolved};
 
+/// `refresh_ahead=`: a fraction of the TTL, or `True` for the last fifth.
+struct RefreshAhead(f64);
+
+impl<'py> FromPyObject<'_, 'py> for RefreshAhead {
+    type Error = PyErr;
+
+    fn extract(object: Borrowed<'_, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(flag) = object.cast::<pyo3::types::PyBool>() {
+            return Ok(RefreshAhead(if flag.is_true() { DEFAULT_REFRESH_AHEAD } else { 0.0 }));
+        }
+        object.extract::<f64>().map(RefreshAhead).map_err(|_| {
+            PyTypeError::new_err("refresh_ahead must be a fraction of the TTL (0.2: the last fifth) or a bool")
+        })
+    }
+}
+
+/// `refresh_ahead=True`: refresh in the last fifth of a TTL.
+const DEFAULT_REFRESH_AHEAD: f64 = 0.2;
+
 #[pyclass(name = "Resolver", module = "ssmconf._ssmconf", frozen)]
 pub struct PyResolver {
     inner: Resolver,
@@ -126,16 +145,28 @@ fn report_dict(py: Python<'_>, r: ssmconf::LoadReport) -> PyResult<Bound<'_, PyD
 #[pymethods]
 impl PyResolver {
     #[new]
-    #[pyo3(signature = (schema, vars=None, ttl=None, store=None))]
+    #[pyo3(signature = (schema, vars=None, ttl=None, store=None, *, snapshot=None, refresh_ahead=None, ttl_jitter=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         schema: &Bound<'_, PyAny>,
         vars: Option<HashMap<String, String>>,
         ttl: Option<f64>,
         store: Option<StoreArg<'_>>,
+        snapshot: Option<PathBuf>,
+        refresh_ahead: Option<RefreshAhead>,
+        ttl_jitter: Option<f64>,
     ) -> PyResult<Self> {
         let schema = load_schema(py, schema)?;
-        let mut builder = Resolver::builder(schema).vars(vars.unwrap_or_default());
+        let mut builder = Resolver::builder(schema)
+            .vars(vars.unwrap_or_default())
+            // Background refreshes started by a synchronous read run here.
+            .runtime(pyo3_async_runtimes::tokio::get_runtime().handle().clone())
+            .refresh_ahead(refresh_ahead.map_or(0.0, |r| r.0))
+            .ttl_jitter(ttl_jitter.unwrap_or(0.0));
+        if let Some(path) = snapshot {
+            builder = builder.snapshot(path);
+        }
         if let Some(ttl) = ttl {
             let ttl = Duration::try_from_secs_f64(ttl)
                 .map_err(|_| PyValueError::new_err("ttl must be a non-negative number of seconds"))?;

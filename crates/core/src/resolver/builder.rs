@@ -1,11 +1,13 @@
 //! [`ResolverBuilder`]: vars, store, TTL and clock; `build` binds the schema.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::cache::Cache;
 use super::clock::{Clock, SystemClock};
+use super::snapshot::Snapshot;
 use super::{Bound, Counters, Inner, Resolver};
 use crate::error::{Error, Result, StoreError, StoreErrorKind};
 use crate::schema::{LeafKind, Schema, parse_ttl, validate_var_value};
@@ -37,11 +39,25 @@ pub struct ResolverBuilder {
     ttl: Option<Duration>,
     /// `None`: the [`SystemClock`], which lets cache hits use the coarse clock.
     clock: Option<Arc<dyn Clock>>,
+    snapshot: Option<PathBuf>,
+    refresh_ahead: f64,
+    ttl_jitter: f64,
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl ResolverBuilder {
     pub(crate) fn new(schema: Schema) -> Self {
-        ResolverBuilder { schema, vars: HashMap::new(), store: None, ttl: None, clock: None }
+        ResolverBuilder {
+            schema,
+            vars: HashMap::new(),
+            store: None,
+            ttl: None,
+            clock: None,
+            snapshot: None,
+            refresh_ahead: 0.0,
+            ttl_jitter: 0.0,
+            runtime: None,
+        }
     }
 
     /// Sets a placeholder value: `{stage}` in `ssm_param` becomes `value`.
@@ -84,6 +100,68 @@ impl ResolverBuilder {
         self
     }
 
+    /// Keeps the last good value of every non-secure entry in a file at
+    /// `path` (JSON, mode 0600, replaced atomically after each fetch), and
+    /// starts from it: a resolver built while SSM is down serves those
+    /// values as `stale` (step 4) instead of falling to the defaults. Off by
+    /// default. Secure entries are never written to it. A file that cannot
+    /// be read, is corrupt, truncated or not a snapshot is ignored with a
+    /// warning, and every value in it is checked against its entry again.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use ssmconf::{MemoryStore, Resolver, Schema, Source, StoreError, StoreErrorKind};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("last-good.json");
+    /// let schema = Schema::from_yaml_str("model:\n  ssm_param: /app/model\n  default: GPT_4O\n", "inline.yml")?;
+    ///
+    /// let store = MemoryStore::from_values([("/app/model", "CLAUDE_OPUS_4_5")]);
+    /// let first = Resolver::builder(schema.clone()).store(store).snapshot(&path).build()?;
+    /// first.load_all().await?;
+    /// first.flush_snapshot();
+    ///
+    /// // A cold start while the store is down: the snapshot answers.
+    /// let down = MemoryStore::new();
+    /// down.fail_with(Some(StoreError::new(StoreErrorKind::Network, "unreachable")));
+    /// let second = Resolver::builder(schema).store(down).snapshot(&path).build()?;
+    /// let why = second.explain("model").await?;
+    /// assert_eq!((why.value, why.source), (Some("CLAUDE_OPUS_4_5".into()), Source::Stale));
+    /// # Ok::<(), ssmconf::Error>(()) }).unwrap();
+    /// ```
+    pub fn snapshot(mut self, path: impl Into<PathBuf>) -> Self {
+        self.snapshot = Some(path.into());
+        self
+    }
+
+    /// Refresh ahead: a read in the last `fraction` of an entry's TTL (say
+    /// `0.2`: the last minute of five) answers the cached value at once and
+    /// refreshes it in the background, one refresh per key at a time, so
+    /// readers of a busy key never wait on the store. A failed refresh
+    /// keeps the cached value until it expires. `0` (the default) turns it
+    /// off; the fraction must be below 1.
+    pub fn refresh_ahead(mut self, fraction: f64) -> Self {
+        self.refresh_ahead = fraction;
+        self
+    }
+
+    /// TTL jitter: each fetch is cached for its TTL less a random part of
+    /// up to `fraction` of it (`0.1`: between 270 and 300 s for 300 s), so
+    /// a fleet of processes started together does not expire together.
+    /// `0` (the default) turns it off; the fraction must be below 1.
+    pub fn ttl_jitter(mut self, fraction: f64) -> Self {
+        self.ttl_jitter = fraction;
+        self
+    }
+
+    /// The runtime that runs background refreshes (`refresh_ahead`) and
+    /// snapshot writes when the read that starts them is not inside one
+    /// (a binding's synchronous call). Default: the runtime current at that
+    /// read, else a short-lived thread of its own.
+    pub fn runtime(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.runtime = Some(handle);
+        self
+    }
+
     /// Fills every `ssm_param` with the vars, checks the names against
     /// SSM's rules, and builds the resolver.
     ///
@@ -103,6 +181,11 @@ impl ResolverBuilder {
                 "no store given: call .store(SsmStore::from_env().await) or .store(MemoryStore::new())",
             ),
         })?;
+        for (name, fraction) in [("refresh_ahead", self.refresh_ahead), ("ttl_jitter", self.ttl_jitter)] {
+            if !(0.0..1.0).contains(&fraction) {
+                return Err(Error::validation(name, format!("{fraction} is not a fraction in [0, 1)")));
+            }
+        }
         let default_ttl = match self.ttl {
             Some(ttl) => ttl,
             None => match std::env::var("SSMCONF_TTL") {
@@ -134,16 +217,22 @@ impl ResolverBuilder {
             ttl_secs = default_ttl.as_secs(),
             "Parameter Store service initialized"
         );
-        Ok(Resolver {
-            inner: Arc::new(Inner {
-                cache: Cache::new(leaves.len(), self.clock.is_none()),
-                schema: self.schema,
-                store,
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                bound,
-                stats: Counters::default(),
-                by_name,
-            }),
-        })
+        let slots = leaves.len();
+        let inner = Arc::new_cyclic(|this| Inner {
+            cache: Cache::new(slots, self.clock.is_none()),
+            schema: self.schema,
+            store,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            bound,
+            stats: Counters::default(),
+            by_name,
+            this: this.clone(),
+            refresh_ahead: self.refresh_ahead,
+            ttl_jitter: self.ttl_jitter,
+            snapshot: self.snapshot.map(Snapshot::new),
+            runtime: self.runtime,
+        });
+        inner.seed_from_snapshot();
+        Ok(Resolver { inner })
     }
 }

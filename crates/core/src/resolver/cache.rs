@@ -121,6 +121,8 @@ pub(crate) struct Slot {
     pub(crate) flight: tokio::sync::Mutex<Flight>,
     fresh: ArcSwapOption<Fresh>,
     last_good: ArcSwapOption<Fetched>,
+    /// A background refresh (`refresh_ahead`) is running.
+    refreshing: std::sync::atomic::AtomicBool,
 }
 
 impl Slot {
@@ -212,6 +214,25 @@ impl Cache {
         flight.completed += 1;
         flight.last = Some(cached.clone());
         self.slots[idx].completed.store(flight.completed, Ordering::Release);
+    }
+
+    /// Sets the last good value of `idx` when it has none (from a
+    /// snapshot, before any fetch).
+    pub(crate) fn seed_stale(&self, idx: usize, fetched: Arc<Fetched>) {
+        let slot = &self.slots[idx];
+        if slot.last_good.load().is_none() {
+            slot.last_good.store(Some(fetched));
+        }
+    }
+
+    /// Claims the background refresh of `idx`: true for the one caller that
+    /// must run it, until [`end_refresh`](Self::end_refresh).
+    pub(crate) fn begin_refresh(&self, idx: usize) -> bool {
+        !self.slots[idx].refreshing.swap(true, Ordering::AcqRel)
+    }
+
+    pub(crate) fn end_refresh(&self, idx: usize) {
+        self.slots[idx].refreshing.store(false, Ordering::Release);
     }
 
     pub(crate) fn stale(&self, idx: usize) -> Option<Arc<Fetched>> {

@@ -150,6 +150,7 @@ impl Inner {
             .with_fresh(idx, &*self.clock, |cached| match &cached.outcome {
                 Outcome::Found(fetched) => {
                     self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                    self.maybe_refresh(idx, cached);
                     Some(f(Hit { fetched }))
                 }
                 // Steps 3 to 7 follow: `answer_now` counts this hit.
@@ -189,6 +190,7 @@ impl Inner {
         match self.cache.with_fresh(idx, &*self.clock, Arc::clone) {
             Some(cached) => {
                 self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                self.maybe_refresh(idx, &cached);
                 note(trail, Source::Cache, || describe_cached(&cached, self.clock.now()));
                 Ok(Some(self.after_fetch(idx, cached, has_caller, trail)))
             }

@@ -34,6 +34,7 @@ impl Inner {
         self.cache.record(idx, &cached);
         self.cache.complete(idx, &mut flight, &cached);
         self.warn_fallback(idx, &cached, has_caller);
+        self.remember(std::iter::once(&*cached));
         cached
     }
 
@@ -71,7 +72,8 @@ impl Inner {
             return Vec::new();
         }
         let outcomes = self.request(&need).await;
-        need.iter()
+        let fetched: Vec<(usize, Arc<Cached>)> = need
+            .iter()
             .zip(outcomes)
             .zip(guards.iter_mut())
             .map(|((&idx, cached), flight)| {
@@ -80,7 +82,9 @@ impl Inner {
                 self.warn_fallback(idx, &cached, false);
                 (idx, cached)
             })
-            .collect()
+            .collect();
+        self.remember(fetched.iter().map(|(_, c)| &**c));
+        fetched
     }
 
     /// One store request for `idxs` (at most one batch, distinct names).
@@ -117,7 +121,8 @@ impl Inner {
                     Err(e) => Outcome::Failed(e.clone()),
                 };
                 let ttl = self.bound(idx).expect("entry").ttl;
-                Arc::new(Cached { outcome, fetched_at: now, fetched_wall: wall, expires_at: now + ttl, ttl, epoch })
+                let expires_at = now + self.jittered(ttl);
+                Arc::new(Cached { outcome, fetched_at: now, fetched_wall: wall, expires_at, ttl, epoch })
             })
             .collect()
     }

@@ -5,6 +5,10 @@ mod cache;
 mod chain;
 mod clock;
 mod fetch;
+mod refresh;
+#[cfg(test)]
+mod refresh_tests;
+mod snapshot;
 #[cfg(test)]
 mod tests;
 
@@ -89,6 +93,15 @@ pub(crate) struct Inner {
     pub(crate) stats: Counters,
     /// Plain SSM name to the leaves that read it (change events).
     pub(crate) by_name: HashMap<String, Vec<usize>>,
+    /// This `Inner`, for background work that outlives a borrow.
+    pub(crate) this: std::sync::Weak<Inner>,
+    /// The last part of a TTL in which a hit refreshes in the background.
+    pub(crate) refresh_ahead: f64,
+    /// The most of a TTL taken off at random.
+    pub(crate) ttl_jitter: f64,
+    pub(crate) snapshot: Option<snapshot::Snapshot>,
+    /// Where background work runs when no runtime is current.
+    pub(crate) runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Inner {
@@ -286,7 +299,11 @@ impl Resolver {
             ssm_param: self.inner.bound(idx).map(|b| b.name.full.clone()),
             version: answer.fetched().map(|f| f.version),
             fetched_at: answer.fetched().map(|f| f.fetched_wall),
-            expires_at: answer.cached.as_ref().filter(|c| !c.ttl.is_zero()).map(|c| c.fetched_wall + c.ttl),
+            expires_at: answer
+                .cached
+                .as_ref()
+                .filter(|c| !c.ttl.is_zero())
+                .map(|c| c.fetched_wall + c.expires_at.saturating_duration_since(c.fetched_at)),
             error,
             description: entry.and_then(|e| e.description.clone()),
             file: Some(leaf.location.file.clone()),
@@ -409,6 +426,14 @@ impl Resolver {
         }
         self.inner.cache.invalidate(idx);
         Ok(true)
+    }
+
+    /// Writes the snapshot now, in this thread (see
+    /// [`ResolverBuilder::snapshot`]). Writes after fetches happen in the
+    /// background; call this before a process ends, or in tests. Does
+    /// nothing without a snapshot; a failed write is logged.
+    pub fn flush_snapshot(&self) {
+        self.inner.write_snapshot();
     }
 
     /// Drops every key from the cache (last good values are kept).

@@ -189,6 +189,13 @@ class Resolver:
     cache lifetime of entries without their own ``ttl`` (default 300, or
     ``SSMCONF_TTL``). A resolver is safe to share between threads and asyncio
     tasks; blocking calls release the GIL.
+
+    Off by default: ``snapshot`` (a path) keeps the last good value of every
+    non-secure entry in a file (0600, written atomically), so a process that
+    starts while SSM is down still gets them; ``refresh_ahead`` (a fraction of
+    the TTL, or True for the last fifth) lets a read near the end of a TTL
+    answer at once and refresh in the background; ``ttl_jitter`` (a fraction)
+    takes a random part off each TTL so a fleet does not expire together.
     """
 
     def __new__(
@@ -197,6 +204,10 @@ class Resolver:
         vars: Optional[Mapping[str, str]] = None,
         ttl: Optional[float] = None,
         store: Union[SsmStore, MemoryStore, FileStore, None] = None,
+        *,
+        snapshot: Union[str, "os.PathLike[str]", None] = None,
+        refresh_ahead: Union[float, bool, None] = None,
+        ttl_jitter: Optional[float] = None,
     ) -> "Resolver": ...
     def get(self, key: str, default: Any = None) -> Any:
         """The typed value of ``key``, else ``default``, else None."""

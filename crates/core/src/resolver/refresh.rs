@@ -1,0 +1,172 @@
+//! Work around a fetch that no reader waits for: refresh ahead of expiry,
+//! TTL jitter, and the last-known-good snapshot.
+
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, UNIX_EPOCH};
+
+use super::Inner;
+use super::cache::{Cached, Fetched, Outcome};
+use super::snapshot::Remembered;
+use crate::value::encode;
+
+impl Inner {
+    /// The lifetime of one fetch: the TTL less a random part of up to
+    /// `ttl_jitter` of it.
+    pub(crate) fn jittered(&self, ttl: Duration) -> Duration {
+        if self.ttl_jitter <= 0.0 || ttl.is_zero() {
+            return ttl;
+        }
+        // A fresh `RandomState` is randomly keyed: enough to spread a fleet.
+        let unit = std::collections::hash_map::RandomState::new().hash_one(ttl) as f64 / u64::MAX as f64;
+        ttl.mul_f64(1.0 - self.ttl_jitter * unit)
+    }
+
+    /// Called on a hit: when `cached` is in the last `refresh_ahead` part of
+    /// its TTL, starts one background refresh of `idx` (unless one runs).
+    pub(crate) fn maybe_refresh(&self, idx: usize, cached: &Cached) {
+        if self.refresh_ahead <= 0.0 {
+            return;
+        }
+        let window = cached.ttl.mul_f64(self.refresh_ahead);
+        if self.clock.now() + window < cached.expires_at || !self.cache.begin_refresh(idx) {
+            return;
+        }
+        let Some(inner) = self.this.upgrade() else {
+            self.cache.end_refresh(idx);
+            return;
+        };
+        let task = async move {
+            let _done = RefreshDone(inner.clone(), idx);
+            inner.refresh(idx).await;
+        };
+        self.spawn(task);
+    }
+
+    /// Runs `task` in the background: on the current runtime, the
+    /// builder's, or a short-lived thread.
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        if let Some(handle) = tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) {
+            handle.spawn(task);
+            return;
+        }
+        let spawned = std::thread::Builder::new().name("ssmconf-refresh".into()).spawn(move || {
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt.block_on(task),
+                Err(e) => tracing::warn!(target: "ssmconf", "Cannot refresh in the background: {e}"),
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(target: "ssmconf", "Cannot refresh in the background: {e}");
+        }
+    }
+
+    /// Fetches `idx` again while its cached value still answers readers.
+    /// A failure is dropped: the cached value serves until it expires, and
+    /// the read after that fetches (and falls back) as usual.
+    async fn refresh(&self, idx: usize) {
+        let slot = self.cache.slot(idx);
+        let mut flight = slot.flight.lock().await;
+        let cached = self.request(&[idx]).await.pop().expect("one outcome per key");
+        if let Outcome::Failed(e) = &cached.outcome {
+            let key = self.key(idx);
+            tracing::debug!(target: "ssmconf", key, error = %e, "Refresh ahead failed; the cached value serves until it expires");
+            return;
+        }
+        self.cache.record(idx, &cached);
+        self.cache.complete(idx, &mut flight, &cached);
+        self.remember(std::iter::once(&*cached));
+    }
+
+    /// After fetches: writes the snapshot in the background when one of
+    /// them changed a last good value (found, or found missing).
+    pub(crate) fn remember<'a>(&self, fetched: impl IntoIterator<Item = &'a Cached>) {
+        if self.snapshot.is_none() || fetched.into_iter().all(|c| matches!(c.outcome, Outcome::Failed(_))) {
+            return;
+        }
+        let Some(inner) = self.this.upgrade() else { return };
+        let write = move || inner.write_snapshot();
+        match tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) {
+            Some(handle) => drop(handle.spawn_blocking(write)),
+            None => write(),
+        }
+    }
+
+    /// Writes every non-secure last good value to the snapshot, now.
+    pub(crate) fn write_snapshot(&self) {
+        let Some(snapshot) = &self.snapshot else { return };
+        let result = snapshot.write(|| {
+            let mut remembered = BTreeMap::new();
+            for (idx, entry, bound) in self.entries() {
+                if entry.secure {
+                    continue;
+                }
+                let Some(last) = self.cache.stale(idx) else { continue };
+                let Ok(raw) = encode(&last.value, entry.value_type, false) else { continue };
+                let fetched_at = last.fetched_wall.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+                remembered.insert(bound.name.full.clone(), Remembered { raw, version: last.version, fetched_at });
+            }
+            remembered
+        });
+        if let Err(e) = result {
+            tracing::warn!(target: "ssmconf", "Cannot write the snapshot {}: {e}", snapshot.path().display());
+        }
+    }
+
+    /// Seeds last good values from the snapshot, at build. Never trusts it:
+    /// an unusable file is ignored with a warning, each value is decoded and
+    /// checked against its entry, and secure entries are never read.
+    pub(crate) fn seed_from_snapshot(&self) {
+        let Some(snapshot) = &self.snapshot else { return };
+        let path = snapshot.path().display();
+        let remembered = match snapshot.read() {
+            Ok(remembered) => remembered,
+            Err(why) => {
+                tracing::warn!(target: "ssmconf", "Ignoring the snapshot {path}: {why}");
+                return;
+            }
+        };
+        let now = self.clock.now();
+        let wall = self.clock.wall(now);
+        let mut seeded = 0;
+        for (idx, entry, bound) in self.entries() {
+            let Some(last) = remembered.get(&bound.name.full) else { continue };
+            let key = self.key(idx);
+            if entry.secure {
+                tracing::warn!(target: "ssmconf", key, "Ignoring the snapshot's value for {key}: the entry is secure, and a snapshot never holds secure values");
+                continue;
+            }
+            match entry.decode(&last.raw) {
+                Ok(value) => {
+                    let fetched_wall = last.fetched_wall();
+                    let age = wall.duration_since(fetched_wall).unwrap_or_default();
+                    self.cache.seed_stale(
+                        idx,
+                        Arc::new(Fetched {
+                            value: Arc::new(value),
+                            version: last.version,
+                            fetched_at: now.checked_sub(age).unwrap_or(now),
+                            fetched_wall,
+                            memo: OnceLock::new(),
+                        }),
+                    );
+                    seeded += 1;
+                }
+                Err(reason) => {
+                    tracing::warn!(target: "ssmconf", key, "Ignoring the snapshot's value for {key}: {reason}");
+                }
+            }
+        }
+        tracing::info!(target: "ssmconf", count = seeded, "Loaded {seeded} last good values from the snapshot {path}");
+    }
+}
+
+/// Ends a key's background refresh when the task ends, however it ends.
+struct RefreshDone(Arc<Inner>, usize);
+
+impl Drop for RefreshDone {
+    fn drop(&mut self) {
+        self.0.cache.end_refresh(self.1);
+    }
+}
