@@ -38,6 +38,13 @@ impl<S: Subscriber> Layer<S> for PythonLogging {
         // A log line must never take the process down: errors are dropped,
         // and nothing is logged while the interpreter is shutting down.
         let _ = Python::try_attach(|py| -> PyResult<()> {
+            // Until the process imports `logging`, nothing can be listening
+            // below WARNING (Python's last-resort handler shows WARNING and
+            // up): skip those lines rather than import `logging` for them,
+            // which costs a cold start 12 to 16 ms.
+            if LOGGER.get(py).is_none() && level < 30 && !logging_imported(py)? {
+                return Ok(());
+            }
             let logger = LOGGER.get_or_try_init(py, || {
                 py.import("logging")?.call_method1("getLogger", ("ssmconf",)).map(Bound::unbind)
             })?;
@@ -50,6 +57,11 @@ impl<S: Subscriber> Layer<S> for PythonLogging {
             Ok(())
         });
     }
+}
+
+/// True once something in the process imported `logging`.
+fn logging_imported(py: Python<'_>) -> PyResult<bool> {
+    py.import("sys")?.getattr("modules")?.contains("logging")
 }
 
 /// Installs the bridge as the process's tracing subscriber, unless the
