@@ -85,11 +85,13 @@ def test_a_corrupt_snapshot_is_ignored_with_a_warning(
 
 def test_refresh_ahead_answers_at_once_and_refreshes_in_the_background(schema: Any) -> None:
     store = ssmconf.MemoryStore({"/it/x/models/default_basic": "GPT_4O"})
-    r = ssmconf.Resolver(schema(SCHEMA), vars={"stage": "x"}, store=store, ttl=1.0, refresh_ahead=0.9)
+    # A 5 s TTL whose last 90% is the refresh window: from 0.5 s on, a read
+    # answers the cached value and refreshes it in the background.
+    r = ssmconf.Resolver(schema(SCHEMA), vars={"stage": "x"}, store=store, ttl=5.0, refresh_ahead=0.9)
     assert r.get("models.default_basic") == "GPT_4O"
     store.set("/it/x/models/default_basic", "GPT_5_MINI")
     calls = store.calls
-    time.sleep(0.2)  # into the last 90% of the TTL
+    time.sleep(0.6)
     assert r.get("models.default_basic") == "GPT_4O", "answered from the cache at once"
     wait_for("the background refresh", lambda: r.get("models.default_basic") == "GPT_5_MINI")
     assert store.calls == calls + 1
