@@ -115,6 +115,9 @@ pub struct HistoryEntry {
 
 const MASK: &str = "***";
 
+/// A key checked by `writable`: its index, entry and bound name.
+type Writable<'a> = (usize, &'a crate::schema::Entry, &'a crate::resolver::Bound);
+
 impl Resolver {
     /// Encodes `value` for `key`'s entry, checks it (type, `allowed`, SSM's
     /// limits), writes it with overwrite, and drops the key from the cache
@@ -125,11 +128,12 @@ impl Resolver {
     /// read-only name (a selector, `/aws/...`) or a value that does not fit;
     /// [`Error::Store`] when the write fails.
     pub async fn put<V: Serialize>(&self, key: &str, value: V) -> Result<i64> {
-        let (idx, entry) = self.writable(key)?;
+        let target = self.writable(key)?;
+        let entry = target.1;
         let value = serde_json::to_value(value)
             .map_err(|e| Error::validation(key, format!("the value cannot be serialized: {e}")))?;
         let raw = encode(&value, entry.value_type, entry.secure).map_err(|r| Error::validation(key, r))?;
-        self.write(idx, raw).await
+        self.write(target, raw).await
     }
 
     /// [`put`](Self::put) for a value given as the text SSM stores: `42`
@@ -152,13 +156,13 @@ impl Resolver {
     /// # Errors
     /// As [`put`](Self::put).
     pub async fn put_raw(&self, key: &str, raw: &str) -> Result<i64> {
-        let (idx, _) = self.writable(key)?;
+        let target = self.writable(key)?;
         check_storable(raw).map_err(|r| Error::validation(key, r))?;
-        self.write(idx, raw.to_string()).await
+        self.write(target, raw.to_string()).await
     }
 
-    /// The index and entry of a key that may be written.
-    fn writable(&self, key: &str) -> Result<(usize, &crate::schema::Entry)> {
+    /// The index, entry and bound name of a key that may be written.
+    fn writable(&self, key: &str) -> Result<Writable<'_>> {
         let idx = self.index(key)?;
         let inner = &self.inner;
         let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
@@ -173,17 +177,14 @@ impl Resolver {
                 ),
             ));
         }
-        Ok((idx, entry))
+        Ok((idx, entry, bound))
     }
 
-    /// Checks `raw` against the entry, writes it with overwrite and drops
-    /// the key from the cache.
-    async fn write(&self, idx: usize, raw: String) -> Result<i64> {
+    /// Checks `raw` against the entry [`writable`](Self::writable) found,
+    /// writes it with overwrite and drops the key from the cache.
+    async fn write(&self, (idx, entry, bound): Writable<'_>, raw: String) -> Result<i64> {
         let inner = &self.inner;
         let key = inner.key(idx);
-        let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
-            return Err(Error::validation(key, "a literal lives in the schema file; change it there"));
-        };
         entry.decode(&raw).map_err(|r| Error::validation(key, r))?;
         let request = PutRequest {
             name: bound.name.plain.clone(),
