@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result, StoreError};
+use crate::error::{Error, Result};
 use crate::resolver::Resolver;
 use crate::store::{ParamType, PutRequest};
 use crate::value::{check_storable, encode, param_type_for};
@@ -251,14 +251,13 @@ impl Resolver {
             }
         }
         let names: Vec<String> = candidates.iter().map(|(_, item, _)| item.ssm_param.clone()).collect();
-        let mut existing = Vec::with_capacity(names.len());
-        for chunk in names.chunks(inner.store.max_batch().max(1)) {
-            let found = inner
-                .call_store(inner.store.get_parameters(chunk))
-                .await
-                .map_err(|source| Error::Store { what: "init".into(), source })?;
-            existing.extend(found.into_iter().map(|p| p.map(|p| p.version)));
-        }
+        let existing = inner
+            .read_direct(&names)
+            .await
+            .into_iter()
+            .map(|found| found.map(|p| p.map(|p| p.version)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| Error::Store { what: "init".into(), source })?;
         for ((idx, mut item, raw), exists) in candidates.into_iter().zip(existing) {
             if exists.is_some() && !options.overwrite {
                 item.version = exists;
@@ -305,25 +304,12 @@ impl Resolver {
         let inner = &self.inner;
         let entries: Vec<_> = inner.entries().collect();
         let names: Vec<String> = entries.iter().map(|(_, _, b)| b.name.full.clone()).collect();
-        let mut found: Vec<Result<Option<crate::store::Parameter>, StoreError>> = Vec::with_capacity(names.len());
-        let mut first_error = None;
-        let mut any_ok = names.is_empty();
-        for chunk in names.chunks(inner.store.max_batch().max(1)) {
-            match inner.call_store(inner.store.get_parameters(chunk)).await {
-                Ok(params) => {
-                    any_ok = true;
-                    let answered = params.len();
-                    found.extend(params.into_iter().take(chunk.len()).map(Ok));
-                    found.extend((answered..chunk.len()).map(|_| Ok(None)));
-                }
-                Err(e) => {
-                    found.extend(chunk.iter().map(|_| Err(e.clone())));
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        if let (false, Some(source)) = (any_ok, first_error) {
-            return Err(Error::Store { what: "check".into(), source });
+        let found = inner.read_direct(&names).await;
+        // An error only when no batch could be read at all.
+        if !found.iter().any(Result::is_ok)
+            && let Some(Err(source)) = found.first()
+        {
+            return Err(Error::Store { what: "check".into(), source: source.clone() });
         }
         let mut report = CheckReport { checked: entries.len(), problems: Vec::new() };
         for ((idx, entry, bound), fetched) in entries.into_iter().zip(found) {

@@ -128,16 +128,12 @@ impl Resolver {
         let inner = &self.inner;
         let entries: Vec<_> = inner.entries().collect();
         let names: Vec<String> = entries.iter().map(|(_, _, b)| b.name.full.clone()).collect();
-        let mut found: Vec<Option<Parameter>> = Vec::with_capacity(names.len());
-        for chunk in names.chunks(inner.store.max_batch().max(1)) {
-            let params = inner
-                .call_store(inner.store.get_parameters(chunk))
-                .await
-                .map_err(|source| Error::Store { what: "diff".into(), source })?;
-            let answered = params.len().min(chunk.len());
-            found.extend(params.into_iter().take(chunk.len()));
-            found.extend((answered..chunk.len()).map(|_| None));
-        }
+        let found: Vec<Option<Parameter>> = inner
+            .read_direct(&names)
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|source| Error::Store { what: "diff".into(), source })?;
         let mut report = DiffReport::default();
         for ((idx, entry, bound), param) in entries.iter().zip(found) {
             let expected_type = param_type_for(entry.value_type, entry.secure);

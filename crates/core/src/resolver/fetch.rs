@@ -127,6 +127,25 @@ impl Inner {
             .collect()
     }
 
+    /// Reads `names` straight from the store (not the cache), in batches
+    /// of the store's size: one result per name, in order. A batch that
+    /// failed gives its error to each of its names. For `init`, `check` and
+    /// `diff`, which judge what the store holds now.
+    pub(crate) async fn read_direct(&self, names: &[String]) -> Vec<Result<Option<Parameter>, StoreError>> {
+        let mut found = Vec::with_capacity(names.len());
+        for chunk in names.chunks(self.store.max_batch().max(1)) {
+            match self.call_store(self.store.get_parameters(chunk)).await {
+                Ok(params) => {
+                    let answered = params.len().min(chunk.len());
+                    found.extend(params.into_iter().take(chunk.len()).map(Ok));
+                    found.extend((answered..chunk.len()).map(|_| Ok(None)));
+                }
+                Err(e) => found.extend(chunk.iter().map(|_| Err(e.clone()))),
+            }
+        }
+        found
+    }
+
     /// Counts a store request and its failure.
     pub(crate) async fn call_store<T>(
         &self,
