@@ -44,10 +44,16 @@ impl Inner {
         self.spawn(task);
     }
 
+    /// The runtime for background work: the current one, else the
+    /// builder's (`None` outside both).
+    fn background(&self) -> Option<tokio::runtime::Handle> {
+        tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone())
+    }
+
     /// Runs `task` in the background: on the current runtime, the
     /// builder's, or a short-lived thread.
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        if let Some(handle) = tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) {
+        if let Some(handle) = self.background() {
             handle.spawn(task);
             return;
         }
@@ -87,7 +93,7 @@ impl Inner {
         }
         let Some(inner) = self.this.upgrade() else { return };
         let write = move || inner.write_snapshot();
-        match tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone()) {
+        match self.background() {
             Some(handle) => drop(handle.spawn_blocking(write)),
             None => write(),
         }
