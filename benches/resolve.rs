@@ -39,6 +39,11 @@ fn cache_hit(c: &mut Criterion) {
     c.bench_function("cache_hit_with_hit", |b| {
         b.iter(|| black_box(r.with_hit(black_box("models.basic"), |hit| hit.value().as_str().map(str::len)).unwrap()))
     });
+    let stamp = r.with_hit("models.basic", |hit| hit.stamp()).unwrap().expect("a hit");
+    if r.still_fresh(stamp) {
+        // Only where there is a coarse clock (Linux): elsewhere a stamp proves nothing.
+        c.bench_function("cache_hit_still_fresh", |b| b.iter(|| black_box(r.still_fresh(black_box(stamp)))));
+    }
     c.bench_function("cache_hit_get_async_string", |b| {
         b.iter(|| black_box(rt.block_on(r.get::<String>(black_box("models.basic"))).unwrap()))
     });

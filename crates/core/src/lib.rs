@@ -65,7 +65,7 @@ pub use admin::{CheckReport, HistoryEntry, InitOptions, InitPlan, PlanItem, Prob
 pub use diff::{DiffItem, DiffReport, DiffStatus, Unnamed};
 pub use error::{Error, Location, Result, StoreError, StoreErrorKind, Suggestion};
 pub use resolved::{Resolved, Source, Stats, Step};
-pub use resolver::{Answer, Clock, Hit, LoadReport, ManualClock, Resolver, ResolverBuilder, SystemClock};
+pub use resolver::{Answer, Clock, Hit, HitStamp, LoadReport, ManualClock, Resolver, ResolverBuilder, SystemClock};
 pub use schema::Schema;
 pub use store::{
     FileStore, MemoryStore, ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, SsmStore,

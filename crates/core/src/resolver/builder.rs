@@ -219,7 +219,7 @@ impl ResolverBuilder {
         );
         let slots = leaves.len();
         let inner = Arc::new_cyclic(|this| Inner {
-            cache: Cache::new(slots, self.clock.is_none()),
+            cache: Cache::new(slots, self.clock.is_none(), self.refresh_ahead),
             schema: self.schema,
             store,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),

@@ -19,10 +19,17 @@
 //! On the [`SystemClock`](super::SystemClock), a hit proves freshness with
 //! the coarse clock ([`Coarse`], ~6 ns) while the entry has more than
 //! [`Coarse::LAG`] left, and reads the precise clock (~37 ns) only after that.
+//!
+//! Each slot also has a *stamp*: one word holding the generation of its fresh
+//! outcome (bumped whenever that outcome is replaced or dropped) and the
+//! coarse-clock tick before which it needs no other check. A binding that
+//! keeps its own converted copy of a hit (the Python one) proves that copy
+//! current with one load of the stamp and one coarse-clock read
+//! ([`Cache::still_fresh`], [`Resolver::still_fresh`](super::Resolver::still_fresh)).
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
@@ -111,6 +118,23 @@ struct Fresh {
     /// A coarse-clock reading before which `cached` is certainly fresh
     /// (see [`Coarse::certain_until`]); 0 without a coarse clock.
     certain_until: u64,
+    /// The slot's generation when this outcome was published.
+    generation: u32,
+}
+
+/// Coarse-clock ticks in a stamp are 2^24 ns (about 17 ms) since the cache
+/// was made: 32 bits of them last 2.3 years, after which stamps stop
+/// proving anything and every hit takes the usual path.
+const TICK_SHIFT: u32 = 24;
+
+/// A slot's stamp: generation in the high half, certain-until tick in the
+/// low half (0: never certain).
+fn stamp(generation: u32, tick: u32) -> u64 {
+    (u64::from(generation) << 32) | u64::from(tick)
+}
+
+fn stamp_generation(stamp: u64) -> u32 {
+    (stamp >> 32) as u32
 }
 
 #[derive(Debug, Default)]
@@ -123,6 +147,10 @@ pub(crate) struct Slot {
     last_good: ArcSwapOption<Fetched>,
     /// A background refresh (`refresh_ahead`) is running.
     refreshing: std::sync::atomic::AtomicBool,
+    /// See the module's documentation: generation and certain-until tick.
+    stamp: AtomicU64,
+    /// Held while `fresh` and `stamp` change, so that they change together.
+    publish: Mutex<()>,
 }
 
 impl Slot {
@@ -138,6 +166,11 @@ pub(crate) struct Cache {
     /// The coarse clock, when the resolver runs on the system clock (an
     /// injected clock is the only time there is).
     coarse: Option<Coarse>,
+    /// The coarse-clock reading at tick 0 of the stamps.
+    origin: u64,
+    /// `refresh_ahead`: the part of a TTL in which a hit must go the usual
+    /// way, which starts the refresh. Stamps end where it begins.
+    refresh_ahead: f64,
 }
 
 impl std::fmt::Debug for Cache {
@@ -154,12 +187,56 @@ impl std::fmt::Debug for Cache {
 impl Cache {
     /// A cache of `slots` entries. `coarse`: whether the resolver's clock is
     /// the system clock, so that hits may use the coarse clock.
-    pub(crate) fn new(slots: usize, coarse: bool) -> Self {
+    pub(crate) fn new(slots: usize, coarse: bool, refresh_ahead: f64) -> Self {
+        let coarse = if coarse { Coarse::available() } else { None };
         Cache {
             global: AtomicU64::new(0),
             slots: (0..slots).map(|_| Slot::default()).collect(),
-            coarse: if coarse { Coarse::available() } else { None },
+            coarse,
+            origin: coarse.map_or(0, Coarse::now),
+            refresh_ahead,
         }
+    }
+
+    /// The stamp tick of a coarse-clock reading, if it has one.
+    fn tick(&self, coarse: u64) -> Option<u32> {
+        u32::try_from(coarse.checked_sub(self.origin)? >> TICK_SHIFT).ok()
+    }
+
+    /// Whether the fresh outcome of `idx` is still the one of `generation`,
+    /// and certainly fresh by the coarse clock: one atomic load and one
+    /// clock read. `false` says nothing: ask [`with_fresh`](Self::with_fresh).
+    #[inline]
+    pub(crate) fn still_fresh(&self, idx: usize, generation: u32) -> bool {
+        let (Some(slot), Some(coarse)) = (self.slots.get(idx), self.coarse) else { return false };
+        let stamp = slot.stamp.load(Ordering::Acquire);
+        // Tick 0 never proves anything: no tick is below it.
+        stamp_generation(stamp) == generation && self.tick(coarse.now()).is_some_and(|now| now < stamp as u32)
+    }
+
+    /// Replaces the fresh outcome of `idx` (or drops it) and its stamp,
+    /// together.
+    fn publish(&self, idx: usize, cached: Option<&Arc<Cached>>) {
+        let slot = &self.slots[idx];
+        let _publishing = slot.publish.lock().unwrap_or_else(PoisonError::into_inner);
+        let generation = stamp_generation(slot.stamp.load(Ordering::Relaxed)).wrapping_add(1);
+        let Some(cached) = cached else {
+            slot.fresh.store(None);
+            slot.stamp.store(stamp(generation, 0), Ordering::Release);
+            return;
+        };
+        let certain_until = self.coarse.and_then(|c| c.certain_until(cached.expires_at)).unwrap_or(0);
+        // The stamp ends where a hit must start the refresh ahead.
+        let window = cached.ttl.mul_f64(self.refresh_ahead);
+        let stamp_until = match cached.expires_at.checked_sub(window) {
+            Some(refresh_at) if !window.is_zero() => self.coarse.and_then(|c| c.certain_until(refresh_at)).unwrap_or(0),
+            Some(_) => certain_until,
+            None => 0,
+        };
+        // Rounded down to a tick: the stamp proves no more than the clock.
+        let tick = self.tick(stamp_until).unwrap_or(0);
+        slot.fresh.store(Some(Arc::new(Fresh { cached: cached.clone(), certain_until, generation })));
+        slot.stamp.store(stamp(generation, tick), Ordering::Release);
     }
 
     pub(crate) fn slot(&self, idx: usize) -> &Slot {
@@ -181,14 +258,20 @@ impl Cache {
     /// the call (no reference count): the hit path. Proves freshness with
     /// the coarse clock when there is one and the entry is far from expiry;
     /// else reads `clock`.
-    pub(crate) fn with_fresh<R>(&self, idx: usize, clock: &dyn Clock, f: impl FnOnce(&Arc<Cached>) -> R) -> Option<R> {
+    /// `f` also gets the outcome's generation (see [`still_fresh`](Self::still_fresh)).
+    pub(crate) fn with_fresh<R>(
+        &self,
+        idx: usize,
+        clock: &dyn Clock,
+        f: impl FnOnce(&Arc<Cached>, u32) -> R,
+    ) -> Option<R> {
         let guard = self.slots[idx].fresh.load();
         let fresh = guard.as_ref()?;
         if fresh.cached.epoch != self.epoch(idx) {
             return None;
         }
         let certain = self.coarse.is_some_and(|coarse| coarse.now() < fresh.certain_until);
-        (certain || clock.now() < fresh.cached.expires_at).then(|| f(&fresh.cached))
+        (certain || clock.now() < fresh.cached.expires_at).then(|| f(&fresh.cached, fresh.generation))
     }
 
     /// Records a completed fetch: caches it (unless its TTL is zero or the
@@ -204,8 +287,7 @@ impl Cache {
         // An invalidation racing this store is still safe: `fresh` checks
         // the epoch on every read.
         if !cached.ttl.is_zero() && cached.epoch == self.epoch(idx) {
-            let certain_until = self.coarse.and_then(|c| c.certain_until(cached.expires_at)).unwrap_or(0);
-            slot.fresh.store(Some(Arc::new(Fresh { cached: cached.clone(), certain_until })));
+            self.publish(idx, Some(cached));
         }
     }
 
@@ -241,13 +323,13 @@ impl Cache {
 
     pub(crate) fn invalidate(&self, idx: usize) {
         self.slots[idx].epoch.fetch_add(1, Ordering::AcqRel);
-        self.slots[idx].fresh.store(None);
+        self.publish(idx, None);
     }
 
     pub(crate) fn clear(&self) {
         self.global.fetch_add(1, Ordering::AcqRel);
-        for slot in &self.slots {
-            slot.fresh.store(None);
+        for idx in 0..self.slots.len() {
+            self.publish(idx, None);
         }
     }
 }
@@ -276,7 +358,7 @@ mod tests {
 
     #[test]
     fn fresh_until_expiry_and_invalidation() {
-        let cache = Cache::new(2, false);
+        let cache = Cache::new(2, false, 0.0);
         let now = Instant::now();
         let c = found(&cache, 0, now, Duration::from_secs(60));
         cache.record(0, &c);
@@ -290,7 +372,7 @@ mod tests {
 
     #[test]
     fn a_fetch_that_started_before_an_invalidation_is_not_cached() {
-        let cache = Cache::new(1, false);
+        let cache = Cache::new(1, false, 0.0);
         let now = Instant::now();
         let started = found(&cache, 0, now, Duration::from_secs(60));
         cache.clear();
@@ -312,22 +394,84 @@ mod tests {
         // A cache on the system clock answers from the coarse clock; one on
         // an injected clock never does.
         for uses_coarse in [true, false] {
-            let cache = Cache::new(1, uses_coarse);
+            let cache = Cache::new(1, uses_coarse, 0.0);
             cache.record(0, &found(&cache, 0, now, Duration::from_secs(60)));
-            assert!(cache.with_fresh(0, &SystemClock, |_| ()).is_some());
+            assert!(cache.with_fresh(0, &SystemClock, |_, _| ()).is_some());
             let certain = cache.slots[0].fresh.load().as_ref().unwrap().certain_until;
             assert_eq!(certain != 0, uses_coarse);
         }
-        let cache = Cache::new(1, true);
+        let cache = Cache::new(1, true, 0.0);
         cache.record(0, &found(&cache, 0, now, Duration::from_millis(100)));
         assert_eq!(cache.slots[0].fresh.load().as_ref().unwrap().certain_until, 0, "too short for the coarse clock");
         std::thread::sleep(Duration::from_millis(150));
-        assert!(cache.with_fresh(0, &SystemClock, |_| ()).is_none(), "expired on the precise clock");
+        assert!(cache.with_fresh(0, &SystemClock, |_, _| ()).is_none(), "expired on the precise clock");
+    }
+
+    /// The generation a hit on `idx` lends now, if there is a hit.
+    fn generation(cache: &Cache, idx: usize) -> Option<u32> {
+        cache.with_fresh(idx, &SystemClock, |_, generation| generation)
+    }
+
+    #[test]
+    fn a_stamp_proves_its_generation_until_replaced_or_dropped() {
+        if Coarse::available().is_none() {
+            return;
+        }
+        let cache = Cache::new(2, true, 0.0);
+        let now = Instant::now();
+        assert!(!cache.still_fresh(0, 0), "nothing published: tick 0 proves nothing");
+        cache.record(0, &found(&cache, 0, now, Duration::from_secs(60)));
+        let first = generation(&cache, 0).unwrap();
+        assert!(cache.still_fresh(0, first));
+        assert!(!cache.still_fresh(0, first.wrapping_add(1)), "another generation");
+        assert!(!cache.still_fresh(1, first), "another slot");
+        assert!(!cache.still_fresh(7, first), "no such slot: false, no panic");
+
+        cache.record(0, &found(&cache, 0, now, Duration::from_secs(60)));
+        let second = generation(&cache, 0).unwrap();
+        assert_ne!(second, first, "a new outcome, a new generation");
+        assert!(!cache.still_fresh(0, first), "the replaced outcome is no longer proven");
+        assert!(cache.still_fresh(0, second));
+
+        cache.invalidate(0);
+        assert!(!cache.still_fresh(0, second), "invalidated");
+        cache.record(0, &found(&cache, 0, now, Duration::from_secs(60)));
+        let third = generation(&cache, 0).unwrap();
+        assert!(cache.still_fresh(0, third));
+        cache.clear();
+        assert!(!cache.still_fresh(0, third), "cleared");
+    }
+
+    #[test]
+    fn a_stamp_proves_nothing_near_expiry_in_the_refresh_window_or_on_an_injected_clock() {
+        if Coarse::available().is_none() {
+            return;
+        }
+        let now = Instant::now();
+        let short = Cache::new(1, true, 0.0);
+        short.record(0, &found(&short, 0, now, Duration::from_millis(500)));
+        let g = generation(&short, 0).expect("fresh on the precise clock");
+        assert!(!short.still_fresh(0, g), "less than Coarse::LAG left: the precise clock decides");
+
+        let injected = Cache::new(1, false, 0.0);
+        injected.record(0, &found(&injected, 0, now, Duration::from_secs(60)));
+        assert!(!injected.still_fresh(0, generation(&injected, 0).unwrap()));
+
+        // 60 s with the last 0.99 of it for refreshing: the window starts
+        // 0.6 s in, less than LAG away, so no stamp; the hit path (and its
+        // refresh) still answers.
+        let ahead = Cache::new(1, true, 0.99);
+        ahead.record(0, &found(&ahead, 0, now, Duration::from_secs(60)));
+        let g = generation(&ahead, 0).expect("fresh");
+        assert!(!ahead.still_fresh(0, g), "the refresh window is near: every hit goes the usual way");
+        let early = Cache::new(1, true, 0.1);
+        early.record(0, &found(&early, 0, now, Duration::from_secs(60)));
+        assert!(early.still_fresh(0, generation(&early, 0).unwrap()), "54 s before the window");
     }
 
     #[test]
     fn zero_ttl_is_never_cached_and_missing_forgets_stale() {
-        let cache = Cache::new(1, false);
+        let cache = Cache::new(1, false, 0.0);
         let now = Instant::now();
         cache.record(0, &found(&cache, 0, now, Duration::ZERO));
         assert!(cache.fresh(0, now).is_none());

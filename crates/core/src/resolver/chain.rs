@@ -116,9 +116,71 @@ impl Answer {
 #[derive(Debug, Clone, Copy)]
 pub struct Hit<'a> {
     fetched: &'a Fetched,
+    stamp: HitStamp,
+}
+
+/// Where a [`Hit`] came from in the cache, and which fetch it lent: with it,
+/// [`Resolver::still_fresh`](crate::Resolver::still_fresh) proves later that
+/// the same value is still the fresh one, with no key lookup.
+///
+/// For a binding that keeps its own converted copy of a hit (the Python
+/// one keeps the Python object) and wants to serve it again without asking
+/// the cache. [`to_bits`](Self::to_bits) and [`from_bits`](Self::from_bits)
+/// let it live in an `AtomicU64`; bits that no hit gave (0, say) prove
+/// nothing.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use ssmconf::{MemoryStore, Resolver, Schema};
+/// let schema = Schema::from_yaml_str("model: {ssm_param: /app/model}", "<doc>")?;
+/// let r = Resolver::builder(schema).store(MemoryStore::from_values([("/app/model", "m1")])).build()?;
+/// r.load_all().await?;
+/// let stamp = r.with_hit("model", |hit| hit.stamp())?.expect("a hit");
+/// # #[cfg(target_os = "linux")]
+/// assert!(r.still_fresh(stamp), "nothing changed: the copy is current");
+/// r.invalidate("model");
+/// assert!(!r.still_fresh(stamp), "invalidated: ask again");
+/// # Ok::<(), ssmconf::Error>(()) }).unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HitStamp(u64);
+
+impl HitStamp {
+    fn new(idx: usize, generation: u32) -> Self {
+        // More than 2^32 keys is out of reach (schema files are read into
+        // memory); such an index would only make stamps that prove nothing.
+        let idx = u32::try_from(idx).unwrap_or(u32::MAX);
+        HitStamp((u64::from(idx) << 32) | u64::from(generation))
+    }
+
+    pub(crate) fn idx(self) -> usize {
+        (self.0 >> 32) as usize
+    }
+
+    pub(crate) fn generation(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// The stamp as one word.
+    #[must_use]
+    pub const fn to_bits(self) -> u64 {
+        self.0
+    }
+
+    /// A stamp from [`to_bits`](Self::to_bits).
+    #[must_use]
+    pub const fn from_bits(bits: u64) -> Self {
+        HitStamp(bits)
+    }
 }
 
 impl<'a> Hit<'a> {
+    /// This hit's stamp (see [`HitStamp`]).
+    #[must_use]
+    pub fn stamp(&self) -> HitStamp {
+        self.stamp
+    }
+
     /// The value.
     #[must_use]
     pub fn value(&self) -> &'a Value {
@@ -147,11 +209,11 @@ impl Inner {
             _ => return None,
         }
         self.cache
-            .with_fresh(idx, &*self.clock, |cached| match &cached.outcome {
+            .with_fresh(idx, &*self.clock, |cached, generation| match &cached.outcome {
                 Outcome::Found(fetched) => {
                     self.stats.hits.fetch_add(1, Ordering::Relaxed);
                     self.maybe_refresh(idx, cached);
-                    Some(f(Hit { fetched }))
+                    Some(f(Hit { fetched, stamp: HitStamp::new(idx, generation) }))
                 }
                 // Steps 3 to 7 follow: `answer_now` counts this hit.
                 Outcome::Missing | Outcome::Failed(_) => None,
@@ -187,7 +249,7 @@ impl Inner {
         } else {
             note(trail, Source::Env, || "no `env` variable in the schema".into());
         }
-        match self.cache.with_fresh(idx, &*self.clock, Arc::clone) {
+        match self.cache.with_fresh(idx, &*self.clock, |cached, _| cached.clone()) {
             Some(cached) => {
                 self.stats.hits.fetch_add(1, Ordering::Relaxed);
                 self.maybe_refresh(idx, &cached);

@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 pub use builder::ResolverBuilder;
-pub use chain::{Answer, Hit};
+pub use chain::{Answer, Hit, HitStamp};
 pub use clock::{Clock, ManualClock, SystemClock};
 
 use crate::Value;
@@ -259,6 +259,26 @@ impl Resolver {
     pub fn with_hit<R>(&self, key: &str, f: impl FnOnce(Hit<'_>) -> R) -> Result<Option<R>> {
         let idx = self.index(key)?;
         Ok(self.inner.with_hit(idx, f))
+    }
+
+    /// Whether the value of the hit that gave `stamp` ([`Hit::stamp`]) is
+    /// still the fresh cached value of its key, proven with one atomic load
+    /// and one read of the coarse clock: no key lookup, no lock, no
+    /// reference count. Counts a hit when it answers `true`.
+    ///
+    /// `false` proves nothing: the value may have been replaced,
+    /// invalidated or cleared, be less than a second from expiry or in its
+    /// `refresh_ahead` window, or the resolver runs on an injected clock or
+    /// off Linux (no coarse clock). Ask [`with_hit`](Self::with_hit) again.
+    /// See [`HitStamp`] for an example.
+    #[inline]
+    #[must_use]
+    pub fn still_fresh(&self, stamp: HitStamp) -> bool {
+        let fresh = self.inner.cache.still_fresh(stamp.idx(), stamp.generation());
+        if fresh {
+            self.inner.stats.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        fresh
     }
 
     /// [`get`](Self::get) without I/O: `Ok(None)` when the store must be
