@@ -127,6 +127,13 @@ impl Inner {
         })
     }
 
+    /// A cache hit of `idx` converted in place (no `Answer`, no reference
+    /// count), or `None` when the rest of the chain must answer.
+    #[inline]
+    pub(crate) fn convert_hit<T: DeserializeOwned>(&self, idx: usize) -> Option<Result<T>> {
+        self.with_hit(idx, |hit| self.convert(idx, hit.value()))
+    }
+
     /// Deserializes a value into `T`; the error never shows a secure value.
     pub(crate) fn convert<T: DeserializeOwned>(&self, idx: usize, value: &Value) -> Result<T> {
         T::deserialize(value).map_err(|e| {
@@ -181,6 +188,9 @@ impl Resolver {
     /// error: the chain falls back.
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         let idx = self.index(key)?;
+        if let Some(converted) = self.inner.convert_hit(idx) {
+            return converted.map(Some);
+        }
         let answer = self.inner.answer(idx, false, None).await?;
         answer.value().map(|v| self.inner.convert(idx, v)).transpose()
     }
@@ -191,6 +201,9 @@ impl Resolver {
     /// As [`get`](Self::get).
     pub async fn get_or<T: DeserializeOwned>(&self, key: &str, default: T) -> Result<T> {
         let idx = self.index(key)?;
+        if let Some(converted) = self.inner.convert_hit(idx) {
+            return converted;
+        }
         let answer = self.inner.answer(idx, true, None).await?;
         match answer.value() {
             Some(v) => self.inner.convert(idx, v),
@@ -205,6 +218,9 @@ impl Resolver {
     /// found; otherwise as [`get`](Self::get).
     pub async fn require<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
         let idx = self.index(key)?;
+        if let Some(converted) = self.inner.convert_hit(idx) {
+            return converted;
+        }
         if let Some(v) = self.inner.answer(idx, false, None).await?.value() {
             return self.inner.convert(idx, v);
         }
@@ -288,6 +304,9 @@ impl Resolver {
     /// As [`get`](Self::get).
     pub fn get_now<T: DeserializeOwned>(&self, key: &str) -> Result<Option<Option<T>>> {
         let idx = self.index(key)?;
+        if let Some(converted) = self.inner.convert_hit(idx) {
+            return converted.map(|v| Some(Some(v)));
+        }
         match self.inner.answer_now(idx, false, &mut None)? {
             None => Ok(None),
             Some(answer) => answer.value().map(|v| self.inner.convert(idx, v)).transpose().map(Some),

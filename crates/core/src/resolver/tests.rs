@@ -401,3 +401,23 @@ async fn memo_is_computed_once_per_fetch_and_only_for_values_from_ssm() {
     let fresh = resolver.resolve("models.default_basic", false).await.unwrap();
     assert_eq!(fresh.memo(|_| 7usize), Some(&7), "a new fetch starts a new memo");
 }
+
+#[tokio::test]
+async fn every_typed_read_of_a_hit_counts_one_hit_and_checks_the_type() {
+    let store = MemoryStore::from_values([("/app/dev/models/default_basic", "GPT_4O")]);
+    let (resolver, _) = setup(&store);
+    resolver.load_all().await.unwrap();
+    let key = "models.default_basic";
+    let before = resolver.stats();
+    assert_eq!(resolver.get::<String>(key).await.unwrap().as_deref(), Some("GPT_4O"));
+    assert_eq!(resolver.get_now::<String>(key).unwrap(), Some(Some("GPT_4O".to_string())));
+    assert_eq!(resolver.require::<String>(key).await.unwrap(), "GPT_4O");
+    assert_eq!(resolver.get_or::<String>(key, "X".into()).await.unwrap(), "GPT_4O");
+    let after = resolver.stats();
+    assert_eq!(after.hits, before.hits + 4);
+    assert_eq!((after.misses, after.ssm_calls), (before.misses, before.ssm_calls));
+    for result in [resolver.get::<i64>(key).await.map(drop), resolver.get_now::<i64>(key).map(drop)] {
+        assert!(matches!(result, Err(Error::Validation { .. })), "{result:?}");
+    }
+    assert!(matches!(resolver.require::<bool>(key).await, Err(Error::Validation { .. })));
+}
