@@ -8,6 +8,7 @@ mod errors;
 mod logging;
 mod resolver;
 mod runtime;
+mod shortcuts;
 mod stores;
 mod types;
 

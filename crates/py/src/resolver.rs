@@ -4,8 +4,9 @@
 //!
 //! The hit path of `get`, `require` and `r[key]` ([`Resolver::with_hit`])
 //! reads the cached value in place and returns the Python object kept beside
-//! it, so it takes one reference and makes nothing; see BENCHMARKS.md for
-//! what each step of it costs.
+//! it, so it takes one reference and makes nothing. A repeated hit with the
+//! same key object is shorter still ([`Shortcuts`]). BENCHMARKS.md has what
+//! each step of it costs.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,12 +14,13 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyMapping};
+use pyo3::types::{PyDict, PyMapping, PyString};
 use ssmconf::{Answer, InitOptions, Resolver, Schema, SsmStore, Value};
 
 use crate::convert::{from_py, to_py};
 use crate::errors::PyError;
 use crate::runtime::block_on;
+use crate::shortcuts::Shortcuts;
 use crate::stores::StoreArg;
 use crate::types::{PyCheckReport, PyHistoryEntry, PyInitPlan, PyResolved};
 
@@ -44,6 +46,7 @@ const DEFAULT_REFRESH_AHEAD: f64 = 0.2;
 #[pyclass(name = "Resolver", module = "ssmconf._ssmconf", frozen)]
 pub struct PyResolver {
     inner: Resolver,
+    shortcuts: Shortcuts,
 }
 
 /// The value of an answer, or the caller's default when the chain said so.
@@ -89,27 +92,54 @@ fn kept_object<'py>(
     Ok(object)
 }
 
-/// The hit path: the object of `key`'s fresh value from SSM, read in place,
-/// or `None` when another step of the chain answers.
+/// `key` as a `str`, or the `TypeError` pyo3 would raise for a `key: &str`
+/// argument.
+fn key_str<'a>(key: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+    key.cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err(format!("key must be a str, not {}", type_name(key))))?
+        .to_str()
+}
+
+fn type_name(object: &Bound<'_, PyAny>) -> String {
+    object.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
+}
+
+/// The hit path: the object of `key`'s fresh value from SSM, or `None`
+/// when another step of the chain answers. A repeated hit is answered by
+/// the [`Shortcuts`]; the others read the cached value in place
+/// ([`Resolver::with_hit`]) and fill the shortcut.
 #[inline]
-fn hit_object<'py>(py: Python<'py>, resolver: &Resolver, key: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-    // The usual hit returns the kept object and nothing else: small return
-    // values measured faster here than a `PyResult` from the closure.
+fn hit_object<'py>(
+    py: Python<'py>,
+    resolver: &Resolver,
+    shortcuts: &Shortcuts,
+    key: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if let Some(object) = shortcuts.hit(py, resolver, key) {
+        return Ok(Some(object));
+    }
     let mut failed = None;
-    let object = resolver
-        .with_hit(key, |hit| match hit.memoized::<Py<PyAny>>() {
-            Some(kept) => Some(kept.bind(py).clone()),
+    let hit = resolver
+        .with_hit(key_str(key)?, |hit| match hit.memoized::<Py<PyAny>>() {
+            Some(kept) => Some((kept.bind(py).clone(), Some(hit.stamp()))),
             None => first_object(py, hit.value(), |object| {
                 hit.keep_memo(object);
             })
+            .map(|object| (object, None))
             .map_err(|e| failed = Some(e))
             .ok(),
         })
         .map_err(PyError)?;
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(object.flatten()),
+    if let Some(e) = failed {
+        return Err(e);
     }
+    Ok(hit.flatten().map(|(object, kept)| {
+        // A kept object is shared by every reader: the shortcut may hand it out.
+        if let Some(stamp) = kept {
+            shortcuts.fill(py, key, stamp, &object);
+        }
+        object
+    }))
 }
 
 /// [`kept_object`] for a hit whose value has no object kept yet: the first
@@ -176,14 +206,22 @@ impl PyResolver {
             Some(store) => builder.shared_store(store.shared()),
             None => builder.store(block_on(py, SsmStore::from_env())),
         };
-        Ok(PyResolver { inner: builder.build().map_err(PyError)? })
+        let inner = builder.build().map_err(PyError)?;
+        let shortcuts = Shortcuts::new(py, inner.schema().keys().count())?;
+        Ok(PyResolver { inner, shortcuts })
     }
 
     #[pyo3(signature = (key, default=None))]
-    fn get<'py>(&self, py: Python<'py>, key: &str, default: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(object) = hit_object(py, &self.inner, key)? {
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key)? {
             return Ok(object);
         }
+        let key = key_str(key)?;
         let has_default = default.is_some();
         let answer = match self.inner.resolve_now(key, has_default).map_err(PyError)? {
             Some(answer) => answer,
@@ -192,10 +230,11 @@ impl PyResolver {
         answer_value(py, &answer, default)
     }
 
-    fn require<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(object) = hit_object(py, &self.inner, key)? {
+    fn require<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key)? {
             return Ok(object);
         }
+        let key = key_str(key)?;
         if let Some(answer) = self.inner.resolve_now(key, false).map_err(PyError)?
             && answer.value().is_some()
         {
@@ -205,7 +244,7 @@ impl PyResolver {
         to_py(py, &value)
     }
 
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         self.require(py, key)
     }
 
