@@ -104,20 +104,16 @@ fn type_name(object: &Bound<'_, PyAny>) -> String {
     object.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
 }
 
-/// The hit path: the object of `key`'s fresh value from SSM, or `None`
-/// when another step of the chain answers. A repeated hit is answered by
-/// the [`Shortcuts`]; the others read the cached value in place
-/// ([`Resolver::with_hit`]) and fill the shortcut.
-#[inline]
+/// The usual hit path, after the [`Shortcuts`] had nothing: the object of
+/// `key`'s fresh value from SSM, read in place ([`Resolver::with_hit`]),
+/// which fills the shortcut; or `None` when another step of the chain
+/// answers.
 fn hit_object<'py>(
     py: Python<'py>,
     resolver: &Resolver,
     shortcuts: &Shortcuts,
     key: &Bound<'py, PyAny>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
-    if let Some(object) = shortcuts.hit(py, resolver, key) {
-        return Ok(Some(object));
-    }
     let mut failed = None;
     let hit = resolver
         .with_hit(key_str(key)?, |hit| match hit.memoized::<Py<PyAny>>() {
@@ -172,6 +168,44 @@ fn report_dict(py: Python<'_>, r: ssmconf::LoadReport) -> PyResult<Bound<'_, PyD
     Ok(d)
 }
 
+/// What `get` and `require` do when the shortcut has nothing: out of line,
+/// so that the shortcut stays short.
+impl PyResolver {
+    #[inline(never)]
+    fn get_usual<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key)? {
+            return Ok(object);
+        }
+        let key = key_str(key)?;
+        let has_default = default.is_some();
+        let answer = match self.inner.resolve_now(key, has_default).map_err(PyError)? {
+            Some(answer) => answer,
+            None => block_on(py, self.inner.resolve(key, has_default)).map_err(PyError)?,
+        };
+        answer_value(py, &answer, default)
+    }
+
+    #[inline(never)]
+    fn require_usual<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key)? {
+            return Ok(object);
+        }
+        let key = key_str(key)?;
+        if let Some(answer) = self.inner.resolve_now(key, false).map_err(PyError)?
+            && answer.value().is_some()
+        {
+            return answer_value(py, &answer, None);
+        }
+        let value: Value = block_on(py, self.inner.require(key)).map_err(PyError)?;
+        to_py(py, &value)
+    }
+}
+
 #[pymethods]
 impl PyResolver {
     #[new]
@@ -218,30 +252,17 @@ impl PyResolver {
         key: &Bound<'py, PyAny>,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key)? {
-            return Ok(object);
+        match self.shortcuts.hit(py, &self.inner, key) {
+            Some(object) => Ok(object),
+            None => self.get_usual(py, key, default),
         }
-        let key = key_str(key)?;
-        let has_default = default.is_some();
-        let answer = match self.inner.resolve_now(key, has_default).map_err(PyError)? {
-            Some(answer) => answer,
-            None => block_on(py, self.inner.resolve(key, has_default)).map_err(PyError)?,
-        };
-        answer_value(py, &answer, default)
     }
 
     fn require<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key)? {
-            return Ok(object);
+        match self.shortcuts.hit(py, &self.inner, key) {
+            Some(object) => Ok(object),
+            None => self.require_usual(py, key),
         }
-        let key = key_str(key)?;
-        if let Some(answer) = self.inner.resolve_now(key, false).map_err(PyError)?
-            && answer.value().is_some()
-        {
-            return answer_value(py, &answer, None);
-        }
-        let value: Value = block_on(py, self.inner.require(key)).map_err(PyError)?;
-        to_py(py, &value)
     }
 
     fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {

@@ -69,7 +69,7 @@ impl Shortcuts {
 
     /// The object of the last hit of `key`, if `key` is the object that hit
     /// and the core proves its stamp current (which counts the hit).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn hit<'py>(
         &self,
         py: Python<'py>,
