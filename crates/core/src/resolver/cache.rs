@@ -442,31 +442,31 @@ mod tests {
         assert!(!cache.still_fresh(0, third), "cleared");
     }
 
+    /// Whether a cache (on the coarse clock or not, with `refresh_ahead`)
+    /// proves the stamp of an outcome cached just now for `ttl`.
+    fn proves(coarse: bool, refresh_ahead: f64, ttl: Duration) -> bool {
+        let cache = Cache::new(1, coarse, refresh_ahead);
+        cache.record(0, &found(&cache, 0, Instant::now(), ttl));
+        cache.still_fresh(0, generation(&cache, 0).expect("fresh on the precise clock"))
+    }
+
     #[test]
     fn a_stamp_proves_nothing_near_expiry_in_the_refresh_window_or_on_an_injected_clock() {
         if Coarse::available().is_none() {
             return;
         }
-        let now = Instant::now();
-        let short = Cache::new(1, true, 0.0);
-        short.record(0, &found(&short, 0, now, Duration::from_millis(500)));
-        let g = generation(&short, 0).expect("fresh on the precise clock");
-        assert!(!short.still_fresh(0, g), "less than Coarse::LAG left: the precise clock decides");
-
-        let injected = Cache::new(1, false, 0.0);
-        injected.record(0, &found(&injected, 0, now, Duration::from_secs(60)));
-        assert!(!injected.still_fresh(0, generation(&injected, 0).unwrap()));
-
-        // 60 s with the last 0.99 of it for refreshing: the window starts
-        // 0.6 s in, less than LAG away, so no stamp; the hit path (and its
+        let minute = Duration::from_secs(60);
+        assert!(proves(true, 0.0, minute));
+        assert!(
+            !proves(true, 0.0, Duration::from_millis(500)),
+            "less than Coarse::LAG left: the precise clock decides"
+        );
+        assert!(!proves(false, 0.0, minute), "an injected clock");
+        // The last 0.99 of a minute for refreshing: the window starts 0.6 s
+        // in, less than LAG away, so no stamp; the usual hit (and its
         // refresh) still answers.
-        let ahead = Cache::new(1, true, 0.99);
-        ahead.record(0, &found(&ahead, 0, now, Duration::from_secs(60)));
-        let g = generation(&ahead, 0).expect("fresh");
-        assert!(!ahead.still_fresh(0, g), "the refresh window is near: every hit goes the usual way");
-        let early = Cache::new(1, true, 0.1);
-        early.record(0, &found(&early, 0, now, Duration::from_secs(60)));
-        assert!(early.still_fresh(0, generation(&early, 0).unwrap()), "54 s before the window");
+        assert!(!proves(true, 0.99, minute), "the refresh window is near: every hit goes the usual way");
+        assert!(proves(true, 0.1, minute), "54 s before the window");
     }
 
     #[test]
