@@ -98,6 +98,24 @@ def test_refresh_ahead_answers_at_once_and_refreshes_in_the_background(schema: A
     assert r.stats()["misses"] == 1, r.stats()
 
 
+def test_refresh_ahead_still_starts_after_repeated_hits(schema: Any) -> None:
+    store = ssmconf.MemoryStore({"/it/x/models/default_basic": "GPT_4O"})
+    # A 4 s TTL whose last half is the refresh window. Repeated reads of one
+    # key object take the shortcut early on (its stamp ends a second before
+    # the window); in the window a read must still start the refresh.
+    r = ssmconf.Resolver(schema(SCHEMA), vars={"stage": "x"}, store=store, ttl=4.0, refresh_ahead=0.5)
+    key = "models.default_basic"
+    assert [r.get(key) for _ in range(100)] == ["GPT_4O"] * 100
+    store.set("/it/x/models/default_basic", "GPT_5_MINI")
+    calls = store.calls
+    time.sleep(2.2)
+    assert r.get(key) == "GPT_4O", "answered from the cache at once"
+    # Started by that read, not by the precise clock's last second (3 s in).
+    wait_for("the background refresh", lambda: store.calls == calls + 1, timeout=0.6)
+    wait_for("the refreshed value", lambda: r.get(key) == "GPT_5_MINI", timeout=0.6)
+    assert r.stats()["misses"] == 1, r.stats()
+
+
 def test_the_options_are_checked() -> None:
     schema = {"m": {"ssm_param": "/it/m"}}
     ssmconf.Resolver(schema, store=ssmconf.MemoryStore(), refresh_ahead=True, ttl_jitter=0.1)
