@@ -27,8 +27,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 use ssmconf::{HitStamp, Resolver};
 
-/// No stamp: [`HitStamp::from_bits`] of it proves nothing, and a bucket
-/// holds it while its object changes.
+/// No stamp: a bucket holds it until its first fill and while its object
+/// changes, and a reader takes the usual path on it. (A hit's own stamp is
+/// 0 only for slot 0 once its generation wraps past 2^32: that hit just
+/// takes the usual path too.)
 const EMPTY: u64 = 0;
 
 #[derive(Default)]
