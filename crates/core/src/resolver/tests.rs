@@ -421,3 +421,53 @@ async fn every_typed_read_of_a_hit_counts_one_hit_and_checks_the_type() {
     }
     assert!(matches!(resolver.require::<bool>(key).await, Err(Error::Validation { .. })));
 }
+
+/// Readers prove stamps while a writer changes the value and invalidates:
+/// a stamp taken before an invalidation is never proven after it returns.
+#[test]
+fn no_stamp_outlives_the_invalidation_of_its_value() {
+    use std::sync::atomic::AtomicBool;
+
+    let store = MemoryStore::from_values([("/app/dev/limits/max_tokens", "0")]);
+    let schema = Schema::from_yaml_str(SCHEMA, "app.yml").unwrap();
+    // The system clock, with a TTL long enough for stamps to prove.
+    let r = Resolver::builder(schema).var("stage", "dev").store(store.clone()).build().unwrap();
+    let key = "limits.max_tokens";
+    let published = AtomicU64::new(0);
+    let done = AtomicBool::new(false);
+    let proven = AtomicU64::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                while !done.load(Ordering::Acquire) {
+                    let Some((stamp, value)) =
+                        r.with_hit(key, |hit| (hit.stamp(), hit.value().as_i64().unwrap())).unwrap()
+                    else {
+                        rt.block_on(r.get::<i64>(key)).unwrap();
+                        continue;
+                    };
+                    // Every value older than `floor` was invalidated before
+                    // `floor` was published: its stamp must prove nothing.
+                    let floor = published.load(Ordering::Acquire);
+                    for _ in 0..50 {
+                        if r.still_fresh(stamp) {
+                            assert!(value >= i64::try_from(floor).unwrap(), "value {value} proven after {floor}");
+                            proven.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+        }
+        for version in 1..=300u64 {
+            store.set("/app/dev/limits/max_tokens", version.to_string(), ParamType::String);
+            r.invalidate(key);
+            published.store(version, Ordering::Release);
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        done.store(true, Ordering::Release);
+    });
+    if cfg!(target_os = "linux") {
+        assert!(proven.load(Ordering::Relaxed) > 0, "stamps were proven at all");
+    }
+}
