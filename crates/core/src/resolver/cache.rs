@@ -226,15 +226,11 @@ impl Cache {
             return;
         };
         let certain_until = self.coarse.and_then(|c| c.certain_until(cached.expires_at)).unwrap_or(0);
-        // The stamp ends where a hit must start the refresh ahead.
-        let window = cached.ttl.mul_f64(self.refresh_ahead);
-        let stamp_until = match cached.expires_at.checked_sub(window) {
-            Some(refresh_at) if !window.is_zero() => self.coarse.and_then(|c| c.certain_until(refresh_at)).unwrap_or(0),
-            Some(_) => certain_until,
-            None => 0,
-        };
-        // Rounded down to a tick: the stamp proves no more than the clock.
-        let tick = self.tick(stamp_until).unwrap_or(0);
+        // The stamp ends where a hit must start the refresh ahead, `window`
+        // earlier (0 stays 0), rounded down to a tick: it proves no more
+        // than the clock would.
+        let window = u64::try_from(cached.ttl.mul_f64(self.refresh_ahead).as_nanos()).unwrap_or(u64::MAX);
+        let tick = self.tick(certain_until.saturating_sub(window)).unwrap_or(0);
         slot.fresh.store(Some(Arc::new(Fresh { cached: cached.clone(), certain_until, generation })));
         slot.stamp.store(stamp(generation, tick), Ordering::Release);
     }
