@@ -92,8 +92,7 @@ fn kept_object<'py>(
     Ok(object)
 }
 
-/// `key` as a `str`, or the `TypeError` pyo3 would raise for a `key: &str`
-/// argument.
+/// `key` as a `str`, or a `TypeError` that names the type given.
 fn key_str<'a>(key: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
     key.cast::<PyString>()
         .map_err(|_| PyTypeError::new_err(format!("key must be a str, not {}", type_name(key))))?
@@ -107,16 +106,17 @@ fn type_name(object: &Bound<'_, PyAny>) -> String {
 /// The usual hit path, after the [`Shortcuts`] had nothing: the object of
 /// `key`'s fresh value from SSM, read in place ([`Resolver::with_hit`]),
 /// which fills the shortcut; or `None` when another step of the chain
-/// answers.
+/// answers. `name` is `key` as a `str`.
 fn hit_object<'py>(
     py: Python<'py>,
     resolver: &Resolver,
     shortcuts: &Shortcuts,
     key: &Bound<'py, PyAny>,
+    name: &str,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let mut failed = None;
     let hit = resolver
-        .with_hit(key_str(key)?, |hit| match hit.memoized::<Py<PyAny>>() {
+        .with_hit(name, |hit| match hit.memoized::<Py<PyAny>>() {
             Some(kept) => Some((kept.bind(py).clone(), Some(hit.stamp()))),
             None => first_object(py, hit.value(), |object| {
                 hit.keep_memo(object);
@@ -178,30 +178,30 @@ impl PyResolver {
         key: &Bound<'py, PyAny>,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key)? {
+        let name = key_str(key)?;
+        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key, name)? {
             return Ok(object);
         }
-        let key = key_str(key)?;
         let has_default = default.is_some();
-        let answer = match self.inner.resolve_now(key, has_default).map_err(PyError)? {
+        let answer = match self.inner.resolve_now(name, has_default).map_err(PyError)? {
             Some(answer) => answer,
-            None => block_on(py, self.inner.resolve(key, has_default)).map_err(PyError)?,
+            None => block_on(py, self.inner.resolve(name, has_default)).map_err(PyError)?,
         };
         answer_value(py, &answer, default)
     }
 
     #[inline(never)]
     fn require_usual<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key)? {
+        let name = key_str(key)?;
+        if let Some(object) = hit_object(py, &self.inner, &self.shortcuts, key, name)? {
             return Ok(object);
         }
-        let key = key_str(key)?;
-        if let Some(answer) = self.inner.resolve_now(key, false).map_err(PyError)?
+        if let Some(answer) = self.inner.resolve_now(name, false).map_err(PyError)?
             && answer.value().is_some()
         {
             return answer_value(py, &answer, None);
         }
-        let value: Value = block_on(py, self.inner.require(key)).map_err(PyError)?;
+        let value: Value = block_on(py, self.inner.require(name)).map_err(PyError)?;
         to_py(py, &value)
     }
 }

@@ -126,8 +126,8 @@ pub struct Hit<'a> {
 /// For a binding that keeps its own converted copy of a hit (the Python
 /// one keeps the Python object) and wants to serve it again without asking
 /// the cache. [`to_bits`](Self::to_bits) and [`from_bits`](Self::from_bits)
-/// let it live in an `AtomicU64`; bits that no hit gave (0, say) prove
-/// nothing.
+/// let it live in an `AtomicU64`. Only bits that `to_bits` gave mean
+/// anything; bits naming no slot prove nothing, and never panic.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
