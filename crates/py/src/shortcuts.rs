@@ -101,9 +101,14 @@ impl Shortcuts {
         if !key.is_exact_instance_of::<PyString>() {
             return;
         }
-        let Ok(_filling) = self.fill.try_lock() else { return };
         let i = self.bucket_of(key);
         let bucket = &self.buckets[i];
+        // Holding this very hit already (its stamp proves nothing yet, so the
+        // usual path read it again): the object there is the same one.
+        if bucket.stamp.load(Ordering::Acquire) == stamp.to_bits() && bucket.key.get().is_some_and(|k| k.is(key)) {
+            return;
+        }
+        let Ok(_filling) = self.fill.try_lock() else { return };
         let held = bucket.key.get_or_init(|| key.clone().unbind());
         if !held.is(key) {
             return;
