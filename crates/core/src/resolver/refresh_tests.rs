@@ -42,17 +42,24 @@ async fn eventually(what: &str, done: impl Fn() -> bool) {
     panic!("not within 10 s: {what}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refresh_ahead_answers_at_once_and_refreshes_in_the_background() {
-    let store = MemoryStore::from_values([("/app/model", "v1")]);
+/// A resolver on a manual clock with a 100 s TTL, refreshing in the last
+/// `fraction` of it.
+fn refreshing(store: &MemoryStore, fraction: f64) -> (Resolver, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new());
     let r = Resolver::builder(schema())
         .store(store.clone())
         .clock(clock.clone())
         .ttl(Duration::from_secs(100))
-        .refresh_ahead(0.2)
+        .refresh_ahead(fraction)
         .build()
         .unwrap();
+    (r, clock)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_ahead_answers_at_once_and_refreshes_in_the_background() {
+    let store = MemoryStore::from_values([("/app/model", "v1")]);
+    let (r, clock) = refreshing(&store, 0.2);
     assert_eq!(r.require::<String>("model").await.unwrap(), "v1");
     let calls = store.calls();
     store.set("/app/model", "v2", ParamType::String);
@@ -84,14 +91,7 @@ async fn refresh_ahead_answers_at_once_and_refreshes_in_the_background() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_refresh_keeps_the_cached_value_until_it_expires() {
     let store = MemoryStore::from_values([("/app/model", "v1")]);
-    let clock = Arc::new(ManualClock::new());
-    let r = Resolver::builder(schema())
-        .store(store.clone())
-        .clock(clock.clone())
-        .ttl(Duration::from_secs(100))
-        .refresh_ahead(0.5)
-        .build()
-        .unwrap();
+    let (r, clock) = refreshing(&store, 0.5);
     r.load_all().await.unwrap();
     store.fail_with(down());
     let calls = store.calls();
