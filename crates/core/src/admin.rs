@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::resolver::Resolver;
 use crate::store::{ParamType, PutRequest};
-use crate::value::{check_storable, encode, param_type_for};
+use crate::value::{check_storable, encode};
 
 /// Options of [`Resolver::init`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -115,6 +115,14 @@ pub struct HistoryEntry {
 
 const MASK: &str = "***";
 
+/// Why a Secrets Manager reference cannot be `what` ("written", ...).
+fn secret_read_only(name: &str, what: &str) -> String {
+    format!(
+        "{name} is a Secrets Manager secret read through Parameter Store: it cannot be {what}; \
+         use Secrets Manager (`aws secretsmanager put-secret-value`, `list-secret-version-ids`)"
+    )
+}
+
 /// A key checked by `writable`: its index, entry and bound name.
 type Writable<'a> = (usize, &'a crate::schema::Entry, &'a crate::resolver::Bound);
 
@@ -168,6 +176,21 @@ impl Resolver {
         let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
             return Err(Error::validation(key, "a literal lives in the schema file; change it there"));
         };
+        if bound.name.is_secret_reference() {
+            return Err(Error::validation(key, secret_read_only(&bound.name.full, "written")));
+        }
+        if let Some(member) = &entry.json_key {
+            return Err(Error::validation(
+                key,
+                format!(
+                    "the entry reads member `{}` of the JSON document in {}; ssmconf does not rewrite one \
+                     member of a document: write the whole document (the AWS CLI, or `put` on an entry \
+                     without `json_key`)",
+                    crate::value::printable(member),
+                    bound.name.full
+                ),
+            ));
+        }
         if bound.name.is_read_only() {
             return Err(Error::validation(
                 key,
@@ -189,7 +212,7 @@ impl Resolver {
         let request = PutRequest {
             name: bound.name.plain.clone(),
             value: raw,
-            param_type: param_type_for(entry.value_type, entry.secure),
+            param_type: entry.param_type(),
             description: entry.description.clone(),
             tags: Vec::new(),
             overwrite: true,
@@ -221,12 +244,27 @@ impl Resolver {
             let mut item = PlanItem {
                 key: inner.key(idx).to_string(),
                 ssm_param: bound.name.plain.clone(),
-                param_type: param_type_for(entry.value_type, entry.secure),
+                param_type: entry.param_type(),
                 value: None,
                 version: None,
                 reason: None,
             };
             match &entry.default {
+                _ if bound.name.is_secret_reference() => {
+                    item.ssm_param = bound.name.full.clone();
+                    item.reason = Some(
+                        "a Secrets Manager secret: create it (and rotate it) in Secrets Manager, not with ssmconf"
+                            .into(),
+                    );
+                    plan.manual.push(item);
+                }
+                _ if entry.json_key.is_some() => {
+                    item.reason = Some(format!(
+                        "reads member `{}` of a JSON document: write the whole document by hand",
+                        crate::value::printable(entry.json_key.as_deref().unwrap_or_default())
+                    ));
+                    plan.manual.push(item);
+                }
                 None => {
                     item.reason = Some("no default in the schema: set it with `put`".into());
                     plan.manual.push(item);
@@ -305,9 +343,12 @@ impl Resolver {
         let entries: Vec<_> = inner.entries().collect();
         let names: Vec<String> = entries.iter().map(|(_, _, b)| b.name.full.clone()).collect();
         let found = inner.read_direct(&names).await;
-        // An error only when no batch could be read at all.
+        // An error only when the store cannot be reached at all: no request
+        // answered, and a plain batch failed too (a forbidden or broken
+        // secret is a problem of its own entry, reported below).
         if !found.iter().any(Result::is_ok)
-            && let Some(Err(source)) = found.first()
+            && let Some((_, Err(source))) =
+                entries.iter().zip(&found).find(|((_, _, b), _)| !b.name.is_secret_reference())
         {
             return Err(Error::Store { what: "check".into(), source: source.clone() });
         }
@@ -327,7 +368,7 @@ impl Resolver {
                 report.problems.push(problem(ProblemKind::Invalid, format!("environment variable {var}: {reason}")));
             }
             let in_ssm = match fetched {
-                Ok(Some(param)) => match entry.decode(&param.value) {
+                Ok(Some(param)) => match entry.decode_stored(&param.value) {
                     Ok(_) => true,
                     Err(reason) => {
                         report
@@ -364,6 +405,9 @@ impl Resolver {
         let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
             return Err(Error::validation(key, "a literal in the schema has no history in SSM"));
         };
+        if bound.name.is_secret_reference() {
+            return Err(Error::validation(key, secret_read_only(&bound.name.full, "listed by version here")));
+        }
         let mut versions = inner
             .call_store(inner.store.parameter_history(&bound.name.plain))
             .await

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::resolver::Resolver;
 use crate::store::{ParamType, Parameter};
-use crate::value::{encode, param_type_for};
+use crate::value::encode;
 
 const MASK: &str = "***";
 
@@ -136,7 +136,7 @@ impl Resolver {
             .map_err(|source| Error::Store { what: "diff".into(), source })?;
         let mut report = DiffReport::default();
         for ((idx, entry, bound), param) in entries.iter().zip(found) {
-            let expected_type = param_type_for(entry.value_type, entry.secure);
+            let expected_type = entry.param_type();
             let default = entry
                 .default
                 .as_deref()
@@ -158,7 +158,7 @@ impl Resolver {
                 item.value = Some(if masked { MASK.to_string() } else { param.value.clone() });
                 item.actual_type = Some(param.param_type);
                 item.version = Some(param.version);
-                item.status = match entry.decode(&param.value) {
+                item.status = match entry.decode_stored(&param.value) {
                     Err(reason) => {
                         item.note = Some(reason);
                         DiffStatus::Invalid
@@ -174,7 +174,9 @@ impl Resolver {
             }
             report.entries.push(item);
         }
-        report.prefixes = prefixes(entries.iter().map(|(_, _, b)| b.name.plain.as_str()));
+        // Nothing under `/aws/` is listed: public parameters and secrets are not the schema's own.
+        report.prefixes =
+            prefixes(entries.iter().map(|(_, _, b)| b.name.plain.as_str()).filter(|n| !n.starts_with("/aws/")));
         for prefix in &report.prefixes {
             let listed = inner
                 .call_store(inner.store.parameters_by_path(prefix))

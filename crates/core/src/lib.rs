@@ -55,6 +55,7 @@ mod admin;
 mod diff;
 mod error;
 mod events;
+mod json_key;
 mod resolved;
 mod resolver;
 mod schema;

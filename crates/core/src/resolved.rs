@@ -89,6 +89,9 @@ pub struct Resolved {
     pub error: Option<String>,
     /// The entry's description.
     pub description: Option<String>,
+    /// The entry's `json_key`: the value is this member of the JSON object
+    /// SSM holds.
+    pub json_key: Option<String>,
     /// The schema file that declares the key.
     pub file: Option<PathBuf>,
     /// The line of the key in that file.

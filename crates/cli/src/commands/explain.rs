@@ -40,6 +40,7 @@ fn to_json(why: &Resolved) -> serde_json::Value {
         "expires_at": why.expires_at.map(render::rfc3339),
         "error": why.error,
         "description": why.description,
+        "json_key": why.json_key,
         "file": why.file.as_ref().map(|f| f.display().to_string()),
         "line": why.line,
         "steps": steps,
@@ -74,6 +75,9 @@ fn print_text(out: &mut impl Write, why: &Resolved) -> std::io::Result<()> {
     }
     if let Some(name) = &why.ssm_param {
         facts.row(["ssm name", name]);
+    }
+    if let Some(member) = &why.json_key {
+        facts.row(["json key".to_string(), format!("{member} (the value is this member of the JSON object)")]);
     }
     if let Some(v) = why.version {
         facts.row(["version".to_string(), v.to_string()]);

@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use super::Inner;
 use super::cache::{Cached, Fetched, Outcome};
 use crate::error::{StoreError, StoreErrorKind};
+use crate::schema::is_secret_reference;
 use crate::store::Parameter;
 
 /// Batches of one `load_all` sent to the store at once.
@@ -87,7 +88,8 @@ impl Inner {
         fetched
     }
 
-    /// One store request for `idxs` (at most one batch, distinct names).
+    /// One store request for `idxs` (at most one batch, distinct names; a
+    /// Secrets Manager reference alone).
     pub(crate) async fn request(&self, idxs: &[usize]) -> Vec<Arc<Cached>> {
         let epochs: Vec<_> = idxs.iter().map(|&i| self.cache.epoch(i)).collect();
         let mut names: Vec<String> = Vec::with_capacity(idxs.len());
@@ -102,22 +104,20 @@ impl Inner {
                 }
             }
         }
-        let result = self.call_store(self.store.get_parameters(&names)).await;
+        let found = self.read_names(&names).await;
         let now = self.clock.now();
         let wall = self.clock.wall(now);
-        if let Ok(found) = &result {
-            let n = found.iter().filter(|p| p.is_some()).count();
+        if found.iter().any(Result::is_ok) {
+            let n = found.iter().filter(|p| matches!(p, Ok(Some(_)))).count();
             tracing::info!(target: "ssmconf", count = n, requested = names.len(), "Loaded {n} parameters from Parameter Store");
         }
         idxs.iter()
             .zip(epochs)
             .zip(slot_of)
             .map(|((&idx, epoch), pos)| {
-                let outcome = match &result {
-                    Ok(found) => match found.get(pos).and_then(Option::as_ref) {
-                        Some(p) => self.decode_parameter(idx, p, now, wall),
-                        None => Outcome::Missing,
-                    },
+                let outcome = match &found[pos] {
+                    Ok(Some(p)) => self.decode_parameter(idx, p, now, wall),
+                    Ok(None) => Outcome::Missing,
                     Err(e) => Outcome::Failed(e.clone()),
                 };
                 let ttl = self.bound(idx).expect("entry").ttl;
@@ -127,23 +127,45 @@ impl Inner {
             .collect()
     }
 
-    /// Reads `names` straight from the store (not the cache), in batches
-    /// of the store's size: one result per name, in order. A batch that
-    /// failed gives its error to each of its names. For `init`, `check` and
-    /// `diff`, which judge what the store holds now.
+    /// Reads `names` straight from the store (not the cache): one result
+    /// per name, in order. For `init`, `check` and `diff`, which judge what
+    /// the store holds now.
     pub(crate) async fn read_direct(&self, names: &[String]) -> Vec<Result<Option<Parameter>, StoreError>> {
-        let mut found = Vec::with_capacity(names.len());
-        for chunk in names.chunks(self.store.max_batch().max(1)) {
-            match self.call_store(self.store.get_parameters(chunk)).await {
+        self.read_names(names).await
+    }
+
+    /// Reads `names` in as few requests as the store allows: plain names in
+    /// batches of the store's size, each Secrets Manager reference in a
+    /// request of its own (`GetParameter`), so that a missing or forbidden
+    /// secret fails only its own name. A request that failed gives its
+    /// error to each of its names. Answers one result per name, in order.
+    async fn read_names(&self, names: &[String]) -> Vec<Result<Option<Parameter>, StoreError>> {
+        let mut found: Vec<Option<Result<Option<Parameter>, StoreError>>> = vec![None; names.len()];
+        let (secrets, plain): (Vec<usize>, Vec<usize>) =
+            (0..names.len()).partition(|&i| is_secret_reference(&names[i]));
+        for chunk in plain.chunks(self.store.max_batch().max(1)) {
+            let asked: Vec<String> = chunk.iter().map(|&i| names[i].clone()).collect();
+            match self.call_store(self.store.get_parameters(&asked)).await {
                 Ok(params) => {
-                    let answered = params.len().min(chunk.len());
-                    found.extend(params.into_iter().take(chunk.len()).map(Ok));
-                    found.extend((answered..chunk.len()).map(|_| Ok(None)));
+                    let mut params = params.into_iter();
+                    for &i in chunk {
+                        found[i] = Some(Ok(params.next().flatten()));
+                    }
                 }
-                Err(e) => found.extend(chunk.iter().map(|_| Err(e.clone()))),
+                Err(e) => chunk.iter().for_each(|&i| found[i] = Some(Err(e.clone()))),
             }
         }
-        found
+        for &i in &secrets {
+            // One request per distinct reference: keys that read two
+            // members of one secret share it.
+            if let Some(first) = secrets.iter().find(|&&j| j < i && names[j] == names[i]) {
+                found[i] = found[*first].clone();
+                continue;
+            }
+            let result = self.call_store(self.store.get_parameter(&names[i])).await;
+            found[i] = Some(result.map(|p| p.map(|p| Parameter { name: names[i].clone(), ..p })));
+        }
+        found.into_iter().map(|f| f.expect("every name was read")).collect()
     }
 
     /// Counts a store request and its failure.
@@ -168,7 +190,7 @@ impl Inner {
         wall: std::time::SystemTime,
     ) -> Outcome {
         let entry = self.entry(idx).expect("entry");
-        match entry.decode(&p.value) {
+        match entry.decode_stored(&p.value) {
             Ok(value) => Outcome::Found(Arc::new(Fetched {
                 value: Arc::new(value),
                 version: p.version,
@@ -202,10 +224,11 @@ impl Inner {
     }
 }
 
-/// Splits `idxs` into store requests: at most `max` distinct names each, and
+/// Splits `idxs` into store requests: at most `max` distinct names each,
 /// never two selectors of one plain name in one request (SSM-compatible
-/// servers may answer both under the plain name). Keys that share a full
-/// name share a slot of the request.
+/// servers may answer both under the plain name), and each Secrets Manager
+/// reference in a request of its own. Keys that share a full name share a
+/// slot of the request.
 pub(crate) fn plan_batches<'a>(
     idxs: &[usize],
     name_of: impl Fn(usize) -> Option<(&'a str, &'a str)>,
@@ -215,19 +238,21 @@ pub(crate) fn plan_batches<'a>(
         idxs: Vec<usize>,
         full: HashMap<&'a str, ()>,
         plain: HashMap<&'a str, ()>,
+        /// A Secrets Manager reference: no other name joins it.
+        solo: bool,
     }
     let max = max.max(1);
     let mut batches: Vec<Batch<'a>> = Vec::new();
     for &idx in idxs {
         let Some((full, plain)) = name_of(idx) else { continue };
-        let home = batches
-            .iter()
-            .position(|b| b.full.contains_key(full))
-            .or_else(|| batches.iter().position(|b| b.full.len() < max && !b.plain.contains_key(plain)));
+        let solo = is_secret_reference(full);
+        let home = batches.iter().position(|b| b.full.contains_key(full)).or_else(|| {
+            batches.iter().position(|b| !solo && !b.solo && b.full.len() < max && !b.plain.contains_key(plain))
+        });
         let batch = match home {
             Some(i) => &mut batches[i],
             None => {
-                batches.push(Batch { idxs: Vec::new(), full: HashMap::new(), plain: HashMap::new() });
+                batches.push(Batch { idxs: Vec::new(), full: HashMap::new(), plain: HashMap::new(), solo });
                 batches.last_mut().expect("just pushed")
             }
         };
@@ -248,6 +273,21 @@ mod tests {
         let idxs: Vec<usize> = (0..30).collect();
         let batches = plan_batches(&idxs, |i| names.get(i).map(|(f, p)| (f.as_str(), p.as_str())), 10);
         assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 10]);
+    }
+
+    #[test]
+    fn each_secret_reference_is_a_request_of_its_own() {
+        let names = [
+            ("/p/0", "/p/0"),
+            ("/aws/reference/secretsmanager/jwt", "/aws/reference/secretsmanager/jwt"),
+            ("/p/1", "/p/1"),
+            ("/aws/reference/secretsmanager/jwt:AWSPREVIOUS", "/aws/reference/secretsmanager/jwt"),
+            ("/aws/reference/secretsmanager/jwt", "/aws/reference/secretsmanager/jwt"),
+            ("/aws/reference/secretsmanager/db", "/aws/reference/secretsmanager/db"),
+        ];
+        let batches = plan_batches(&[0, 1, 2, 3, 4, 5], |i| names.get(i).copied(), 10);
+        // Two keys reading one secret (two members, say) share its request.
+        assert_eq!(batches, vec![vec![0, 2], vec![1, 4], vec![3], vec![5]]);
     }
 
     #[test]

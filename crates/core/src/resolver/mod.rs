@@ -8,6 +8,8 @@ mod fetch;
 mod refresh;
 #[cfg(test)]
 mod refresh_tests;
+#[cfg(test)]
+mod secrets_tests;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -345,6 +347,7 @@ impl Resolver {
                 .map(|c| c.fetched_wall + c.expires_at.saturating_duration_since(c.fetched_at)),
             error,
             description: entry.and_then(|e| e.description.clone()),
+            json_key: entry.and_then(|e| e.json_key.clone()),
             file: Some(leaf.location.file.clone()),
             line: Some(leaf.location.line),
             secure,

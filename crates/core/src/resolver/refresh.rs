@@ -111,7 +111,7 @@ impl Inner {
                 let Some(last) = self.cache.stale(idx) else { continue };
                 let Ok(raw) = encode(&last.value, entry.value_type, false) else { continue };
                 let fetched_at = last.fetched_wall.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
-                remembered.insert(bound.name.full.clone(), Remembered { raw, version: last.version, fetched_at });
+                remembered.insert(snapshot_key(entry, bound), Remembered { raw, version: last.version, fetched_at });
             }
             remembered
         });
@@ -137,7 +137,7 @@ impl Inner {
         let wall = self.clock.wall(now);
         let mut seeded = 0;
         for (idx, entry, bound) in self.entries() {
-            let Some(last) = remembered.get(&bound.name.full) else { continue };
+            let Some(last) = remembered.get(&snapshot_key(entry, bound)) else { continue };
             let key = self.key(idx);
             if entry.secure {
                 tracing::warn!(target: "ssmconf", key, "Ignoring the snapshot's value for {key}: the entry is secure, and a snapshot never holds secure values");
@@ -165,6 +165,16 @@ impl Inner {
             }
         }
         tracing::info!(target: "ssmconf", count = seeded, "Loaded {seeded} last good values from the snapshot {path}");
+    }
+}
+
+/// The name an entry's value is remembered under: its full SSM name, and
+/// the member after `#` for a `json_key` entry (two entries may read two
+/// members of one parameter; `#` is never part of an SSM name).
+fn snapshot_key(entry: &crate::schema::Entry, bound: &super::Bound) -> String {
+    match &entry.json_key {
+        Some(member) => format!("{}#{member}", bound.name.full),
+        None => bound.name.full.clone(),
     }
 }
 

@@ -19,8 +19,8 @@ const MAX_DESCRIPTION: usize = 1024;
 const MAX_TAG_KEY: usize = 128;
 const MAX_TAG_VALUE: usize = 256;
 /// The fields of an entry, in the order the docs list them.
-const FIELDS: [&str; 10] =
-    ["ssm_param", "default", "description", "type", "secure", "required", "allowed", "env", "ttl", "tags"];
+const FIELDS: [&str; 11] =
+    ["ssm_param", "default", "description", "type", "secure", "required", "allowed", "env", "ttl", "tags", "json_key"];
 
 /// Where errors go: the file being read.
 pub(super) struct Ctx<'a> {
@@ -80,13 +80,33 @@ pub(super) fn entry(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<
         }
     };
 
-    let secure = flag("secure")?;
     let required = flag("required")?;
 
     let (raw, name_node) = text("ssm_param")?.unwrap_or_else(|| unreachable!("entries have `ssm_param`"));
     let name = NameTemplate::parse(raw)
         .map_err(|reason| ctx.node(name_node, key, format!("invalid `ssm_param` `{raw}`: {reason}")))?;
     let name_location = Location { file: ctx.file.to_path_buf(), line: name_node.line, column: name_node.column };
+    // A Secrets Manager secret is secure unless the entry says otherwise.
+    let secure = if field("secure").is_some() { flag("secure")? } else { name.is_secret_reference() };
+
+    let json_key = match field("json_key") {
+        None => None,
+        Some((_, node)) => match text("json_key") {
+            Ok(Some(("", _))) => {
+                let message = "`json_key` is empty; name the member of the JSON object to read (`json_key: password`)";
+                return Err(ctx.node(node, key, message));
+            }
+            Ok(Some((member, _))) => Some(member.to_string()),
+            Ok(None) => None,
+            Err(_) => {
+                let message = format!(
+                    "`json_key` must be the name of a member of the JSON object (`json_key: password`), not {}",
+                    describe(node)
+                );
+                return Err(ctx.node(node, key, message));
+            }
+        },
+    };
 
     let description = match text("description")? {
         Some((d, node)) if d.chars().count() > MAX_DESCRIPTION => {
@@ -120,9 +140,17 @@ pub(super) fn entry(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<
         Some((t, node)) => ValueType::parse(t).ok_or_else(|| ctx.node(node, key, unknown_type(t)))?,
         None => infer_type(default_node).map_err(|e| ctx.from(e, key))?,
     };
-    if secure && value_type == ValueType::List {
-        let (_, at) = field("type").or_else(|| field("secure")).unwrap_or_else(|| unreachable!("secure is set"));
-        let message = "a secure entry cannot be a `list`: SSM has no secure StringList; use `type: json` for a JSON array, or drop `secure`";
+    if secure && value_type == ValueType::List && json_key.is_none() {
+        let (_, at) = field("type")
+            .or_else(|| field("secure"))
+            .or_else(|| field("default"))
+            .unwrap_or_else(|| unreachable!("a list has a type or a default"));
+        let message = if field("secure").is_some() {
+            "a secure entry cannot be a `list`: SSM has no secure StringList; use `type: json` for a JSON array, or drop `secure`"
+        } else {
+            "a Secrets Manager reference is secure, and a secure entry cannot be a `list`: use `type: json` \
+             for a JSON array, `json_key` for a member that is a list, or add `secure: false`"
+        };
         return Err(ctx.node(at, key, message));
     }
 
@@ -144,7 +172,20 @@ pub(super) fn entry(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<
         }
     };
 
-    Ok(Entry { name, name_location, default, description, value_type, secure, required, allowed, env, ttl, tags })
+    Ok(Entry {
+        name,
+        name_location,
+        default,
+        description,
+        value_type,
+        secure,
+        required,
+        allowed,
+        env,
+        ttl,
+        tags,
+        json_key,
+    })
 }
 
 fn describe(node: &Node) -> &'static str {
@@ -315,4 +356,79 @@ fn parse_tags(ctx: &Ctx<'_>, key: &str, node: &Node) -> Result<BTreeMap<String, 
         tags.insert(k.text.clone(), value);
     }
     Ok(tags)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Schema;
+    use crate::schema::LeafKind;
+
+    fn load(yaml: &str) -> Result<Schema, String> {
+        Schema::from_yaml_str(yaml, "secrets.yml").map_err(|e| e.to_string())
+    }
+
+    fn entry(schema: &Schema, key: &str) -> (bool, Option<String>) {
+        match &schema.inner.leaves[schema.inner.index[key]].kind {
+            LeafKind::Entry(e) => (e.secure, e.json_key.clone()),
+            LeafKind::Literal(_) => panic!("{key} is a literal"),
+        }
+    }
+
+    #[test]
+    fn a_secrets_manager_reference_is_secure_unless_it_says_otherwise() {
+        let schema = load(
+            "jwt:\n  ssm_param: /aws/reference/secretsmanager/{stage}/jwt\n  json_key: secret\n\
+             open:\n  ssm_param: /aws/reference/secretsmanager/public-id:AWSPREVIOUS\n  secure: false\n\
+             plain:\n  ssm_param: /app/{stage}/jwt\n",
+        )
+        .unwrap();
+        assert_eq!(entry(&schema, "jwt"), (true, Some("secret".into())));
+        assert!(schema.is_secure("jwt"));
+        assert_eq!(entry(&schema, "open"), (false, None));
+        assert_eq!(entry(&schema, "plain"), (false, None));
+    }
+
+    #[test]
+    fn a_bad_json_key_is_an_error_at_its_position() {
+        let cases = [
+            (
+                "a:\n  ssm_param: /x\n  json_key: ''\n",
+                "secrets.yml:3:13: `a`: `json_key` is empty; name the member of the JSON object to read (`json_key: password`)",
+            ),
+            (
+                "a:\n  ssm_param: /x\n  json_key: [secret]\n",
+                "secrets.yml:3:13: `a`: `json_key` must be the name of a member of the JSON object (`json_key: password`), not a sequence",
+            ),
+            ("a:\n  ssm_param: /x\n  json_key:\n", "secrets.yml:3:11: `a`: `json_key` must be the name of a member"),
+            (
+                "a:\n  ssm_param: /x\n  json_kye: secret\n",
+                "secrets.yml:3:3: `a`: unknown field `json_kye`; did you mean `json_key`?",
+            ),
+        ];
+        for (yaml, expected) in cases {
+            let err = load(yaml).unwrap_err();
+            assert!(err.starts_with(expected), "{err}\nexpected: {expected}");
+        }
+    }
+
+    #[test]
+    fn a_reference_cannot_be_a_list_unless_a_member_is() {
+        let err = load("a:\n  ssm_param: /aws/reference/secretsmanager/hosts\n  type: list\n").unwrap_err();
+        assert!(err.starts_with("secrets.yml:3:9: `a`: a Secrets Manager reference is secure"), "{err}");
+        assert!(err.contains("`secure: false`"), "{err}");
+        load("a:\n  ssm_param: /aws/reference/secretsmanager/hosts\n  type: list\n  secure: false\n").unwrap();
+        load("a:\n  ssm_param: /aws/reference/secretsmanager/db\n  type: list\n  json_key: hosts\n").unwrap();
+    }
+
+    #[test]
+    fn a_default_of_a_json_key_entry_is_the_member_value() {
+        let schema =
+            load("port:\n  ssm_param: /aws/reference/secretsmanager/db\n  json_key: port\n  default: 5432\n").unwrap();
+        assert_eq!(schema.inner.leaves.len(), 1);
+        let err = load(
+            "port:\n  ssm_param: /aws/reference/secretsmanager/db\n  json_key: port\n  type: int\n  default: \"{}\"\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("does not decode as int"), "{err}");
+    }
 }

@@ -343,7 +343,7 @@ training:
         assert_eq!(
             err(&one("colour: red")),
             "schema.yml:3:3: `a`: unknown field `colour`; the fields of an entry are `ssm_param`, `default`, \
-             `description`, `type`, `secure`, `required`, `allowed`, `env`, `ttl`, `tags`"
+             `description`, `type`, `secure`, `required`, `allowed`, `env`, `ttl`, `tags`, `json_key`"
         );
         assert!(err(&one("defualt: 1")).ends_with("unknown field `defualt`; did you mean `default`?"));
         // A misspelt `ssm_param` alone would make a group; it is caught too.

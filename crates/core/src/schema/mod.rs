@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use entry::parse_ttl;
-pub(crate) use names::{FilledName, NameTemplate, split_selector, validate_var_value};
+pub(crate) use names::{FilledName, NameTemplate, is_secret_reference, split_selector, validate_var_value};
 pub(crate) use suggest::nearest;
 
 use crate::Value;
@@ -78,6 +78,8 @@ pub(crate) struct Entry {
     pub(crate) env: Option<String>,
     pub(crate) ttl: Option<Duration>,
     pub(crate) tags: BTreeMap<String, String>,
+    /// `json_key`: the value is this member of the JSON object SSM stores.
+    pub(crate) json_key: Option<String>,
 }
 
 impl Entry {
@@ -90,6 +92,32 @@ impl Entry {
             crate::value::check_allowed(&value, allowed, self.secure)?;
         }
         Ok(value)
+    }
+
+    /// Decodes a value as the store holds it: with `json_key`, the member
+    /// of the JSON object, then as [`decode`](Self::decode) does. For values
+    /// from the store; the environment and `put` give the entry's value
+    /// itself. The reason never shows a secure value, nor (with `json_key`)
+    /// the stored document.
+    pub(crate) fn decode_stored(&self, raw: &str) -> Result<Value, String> {
+        let Some(member) = &self.json_key else {
+            return self.decode(raw);
+        };
+        let value = crate::json_key::member(raw, member, self.value_type, self.secure)?;
+        if let Some(allowed) = &self.allowed {
+            crate::value::check_allowed(&value, allowed, self.secure)
+                .map_err(|r| format!("member `{}`: {r}", crate::value::printable(member)))?;
+        }
+        Ok(value)
+    }
+
+    /// The SSM type the parameter has (or is written as): a JSON document
+    /// for a `json_key` entry, else as the entry's type and `secure` say.
+    pub(crate) fn param_type(&self) -> crate::store::ParamType {
+        match self.json_key {
+            Some(_) => crate::value::param_type_for(ValueType::Json, self.secure),
+            None => crate::value::param_type_for(self.value_type, self.secure),
+        }
     }
 }
 

@@ -14,8 +14,12 @@ const MAX_LEVELS: usize = 15;
 const MAX_LABEL_LEN: usize = 100;
 /// The longest var value.
 const MAX_VAR_LEN: usize = 128;
+/// Where Parameter Store shows Secrets Manager secrets.
+pub(crate) const SECRETS_PREFIX: &str = "/aws/reference/secretsmanager/";
 /// Reserved prefixes that may still be read.
-const READ_ONLY_PREFIXES: [&str; 2] = ["/aws/reference/secretsmanager/", "/aws/service/"];
+const READ_ONLY_PREFIXES: [&str; 2] = [SECRETS_PREFIX, "/aws/service/"];
+/// The longest version stage or version id of a secret.
+const MAX_SECRET_SELECTOR_LEN: usize = 256;
 
 /// A version or label selector: the part after the last `:` of a name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -24,6 +28,8 @@ pub(crate) enum Selector {
     Version(i64),
     /// `:prod`, a label.
     Label(String),
+    /// `:AWSPREVIOUS` or a version id, after a Secrets Manager reference.
+    Secret(String),
 }
 
 impl fmt::Display for Selector {
@@ -31,7 +37,7 @@ impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Selector::Version(v) => write!(f, "{v}"),
-            Selector::Label(l) => f.write_str(l),
+            Selector::Label(l) | Selector::Secret(l) => f.write_str(l),
         }
     }
 }
@@ -71,13 +77,29 @@ impl FilledName {
         let lower = self.plain.to_ascii_lowercase();
         lower.starts_with("/aws/") || lower.starts_with("aws/")
     }
+
+    /// True for a Secrets Manager secret read through Parameter Store
+    /// (`/aws/reference/secretsmanager/NAME`): read only, secure unless the
+    /// entry says otherwise, and fetched in a request of its own.
+    pub(crate) fn is_secret_reference(&self) -> bool {
+        is_secret_reference(&self.plain)
+    }
+}
+
+/// True when `name` lies under `/aws/reference/secretsmanager/`.
+pub(crate) fn is_secret_reference(name: &str) -> bool {
+    name.len() > SECRETS_PREFIX.len() && name.starts_with(SECRETS_PREFIX)
 }
 
 impl NameTemplate {
     /// Parses a raw `ssm_param`. The error says what is wrong and how to fix it.
     pub(crate) fn parse(raw: &str) -> Result<NameTemplate, String> {
         let (body, selector) = split_selector(raw);
-        let selector = selector.map(parse_selector).transpose()?;
+        let selector = match selector {
+            Some(text) if body.starts_with(SECRETS_PREFIX) => Some(parse_secret_selector(text)?),
+            Some(text) => Some(parse_selector(text)?),
+            None => None,
+        };
         let parts = parse_parts(body)?;
         let template = NameTemplate { raw: raw.to_string(), parts, selector };
         // Every var value is at least one safe character, so a name built with
@@ -98,6 +120,13 @@ impl NameTemplate {
     #[cfg(test)]
     pub(crate) fn raw(&self) -> &str {
         &self.raw
+    }
+
+    /// True when the name as written is a Secrets Manager reference. Only
+    /// the text counts, never a var: whether an entry is secret (and so
+    /// secure by default) is known from the schema alone.
+    pub(crate) fn is_secret_reference(&self) -> bool {
+        matches!(self.parts.first(), Some(Part::Text(t)) if t.starts_with(SECRETS_PREFIX))
     }
 
     /// The var names used, in order of appearance (repeats included).
@@ -130,6 +159,12 @@ impl NameTemplate {
             }
         }
         validate_name(&plain).map_err(|e| format!("SSM name `{plain}` is invalid: {e}"))?;
+        if is_secret_reference(&plain) && !self.is_secret_reference() {
+            return Err(format!(
+                "SSM name `{plain}` is a Secrets Manager reference made by a var; write \
+                 `{SECRETS_PREFIX}` in `ssm_param` itself, so that the entry is known to be secret"
+            ));
+        }
         let full = match &self.selector {
             Some(s) => format!("{plain}:{s}"),
             None => plain.clone(),
@@ -177,6 +212,32 @@ fn parse_selector(text: &str) -> Result<Selector, String> {
     }
     validate_label(text)?;
     Ok(Selector::Label(text.to_string()))
+}
+
+/// The version stage (`AWSPREVIOUS`, `AWSCURRENT`, a custom stage) or the
+/// version id of a secret: Secrets Manager's own rules, not SSM's labels.
+fn parse_secret_selector(text: &str) -> Result<Selector, String> {
+    if text.is_empty() {
+        return Err("a `:` after a Secrets Manager reference must be followed by a version stage or a version id \
+                    (`:AWSPREVIOUS`, `:AWSCURRENT`)"
+            .to_string());
+    }
+    let len = text.chars().count();
+    if len > MAX_SECRET_SELECTOR_LEN {
+        return Err(format!(
+            "the version stage or id is {len} characters long; Secrets Manager allows at most {MAX_SECRET_SELECTOR_LEN}"
+        ));
+    }
+    if let Some(c) =
+        text.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+' | '=' | '@')))
+    {
+        let c = printable(c.encode_utf8(&mut [0; 4]));
+        return Err(format!(
+            "version stage or id `{}` contains `{c}`; it holds letters, digits and `_.-+=@`",
+            printable(text)
+        ));
+    }
+    Ok(Selector::Secret(text.to_string()))
 }
 
 fn validate_label(label: &str) -> Result<(), String> {
@@ -273,9 +334,17 @@ fn check_name(plain: &str, shown: &str, templated: bool) -> Result<(), String> {
     if plain.is_empty() {
         return Err("the name is empty; give a parameter name such as `/app/dev/key`".to_string());
     }
-    if let Some(c) = plain.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))) {
+    // A secret's name may also hold `+`, `=` and `@` (Secrets Manager's rule).
+    let secret = plain.starts_with(SECRETS_PREFIX);
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/') || (secret && matches!(c, '+' | '=' | '@'))
+    };
+    if let Some(c) = plain.chars().find(|c| !allowed(*c)) {
         let c = printable(c.encode_utf8(&mut [0; 4]));
-        return Err(format!("the name contains `{c}`; SSM names hold only letters, digits, `_`, `.`, `-` and `/`"));
+        let extra = if secret { ", and in a secret's name `+`, `=` and `@`" } else { "" };
+        return Err(format!(
+            "the name contains `{c}`; SSM names hold only letters, digits, `_`, `.`, `-` and `/`{extra}"
+        ));
     }
     let len = plain.len();
     if len > MAX_NAME_LEN {
@@ -505,6 +574,36 @@ mod tests {
         assert!(validate_name("awsName").is_err());
         assert!(validate_name("SsmName").is_err());
         assert!(validate_name("/as/aws").is_ok());
+    }
+
+    #[test]
+    fn secret_references_take_version_stages_and_ids() {
+        let t = NameTemplate::parse("/aws/reference/secretsmanager/{stage}/jwt:AWSPREVIOUS").unwrap();
+        assert!(t.is_secret_reference());
+        assert_eq!(t.selector(), Some(&Selector::Secret("AWSPREVIOUS".into())));
+        let f = t.fill(&vars(&[("stage", "dev")])).unwrap();
+        assert_eq!(f.full, "/aws/reference/secretsmanager/dev/jwt:AWSPREVIOUS");
+        assert_eq!(f.plain, "/aws/reference/secretsmanager/dev/jwt");
+        assert!(f.is_secret_reference() && f.is_read_only());
+        // A version id may start with a digit; an SSM label may not.
+        let id = fill("/aws/reference/secretsmanager/jwt:6b693416-c7d7-4d33-8297-ad6c132692c0", &[]).unwrap();
+        assert_eq!(id.selector, Some(Selector::Secret("6b693416-c7d7-4d33-8297-ad6c132692c0".into())));
+        assert!(NameTemplate::parse("/app/jwt:6b69").unwrap_err().contains("starts with a digit"));
+        assert!(NameTemplate::parse("/app/jwt:AWSPREVIOUS").unwrap_err().contains("reserves"));
+        // Secrets Manager's name characters.
+        assert!(fill("/aws/reference/secretsmanager/team+a/db=1@x", &[]).unwrap().is_secret_reference());
+        assert!(validate_name("/app/a+b").unwrap_err().contains("contains `+`"));
+        assert!(NameTemplate::parse("/aws/reference/secretsmanager/jwt:").unwrap_err().contains("version stage"));
+        assert!(NameTemplate::parse("/aws/reference/secretsmanager/jwt:a b").unwrap_err().contains("contains ` `"));
+        assert!(!NameTemplate::parse("/app/aws/reference/secretsmanager/x").unwrap().is_secret_reference());
+    }
+
+    #[test]
+    fn a_var_cannot_make_a_name_a_secret_reference() {
+        let t = NameTemplate::parse("/{root}/reference/secretsmanager/jwt").unwrap();
+        assert!(!t.is_secret_reference());
+        let err = t.fill(&vars(&[("root", "aws")])).unwrap_err();
+        assert!(err.contains("is a Secrets Manager reference made by a var"), "{err}");
     }
 
     #[test]

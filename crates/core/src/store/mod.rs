@@ -199,6 +199,24 @@ pub trait ParameterStore: fmt::Debug + Send + Sync {
     /// A [`StoreError`] when the request as a whole failed.
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError>;
 
+    /// Fetches one name with decryption, in a request of its own: SSM's
+    /// `GetParameter`. The resolver reads each Secrets Manager reference
+    /// (`/aws/reference/secretsmanager/...`) this way, never batched, so
+    /// that a missing or forbidden secret fails only its own entry.
+    /// Answers `None` when the parameter, the secret or the selected
+    /// version does not exist. The answer carries the name asked for,
+    /// whatever name the store answered under.
+    ///
+    /// The default asks [`get_parameters`](Self::get_parameters) for the
+    /// one name.
+    ///
+    /// # Errors
+    /// A [`StoreError`] when the request failed.
+    async fn get_parameter(&self, name: &str) -> Result<Option<Parameter>, StoreError> {
+        let found = self.get_parameters(std::slice::from_ref(&name.to_string())).await?;
+        Ok(found.into_iter().next().flatten().map(|p| Parameter { name: name.to_string(), ..p }))
+    }
+
     /// Writes one parameter and answers its new version.
     ///
     /// # Errors

@@ -193,6 +193,31 @@ impl ParameterStore for SsmStore {
             .collect())
     }
 
+    async fn get_parameter(&self, name: &str) -> Result<Option<Parameter>, StoreError> {
+        let result = self.client.get_parameter().name(name).with_decryption(true).send().await;
+        let out = match result {
+            Ok(out) => out,
+            // A missing parameter, version, label or secret (Secrets
+            // Manager's "not found" arrives as `ParameterNotFound`).
+            Err(SdkError::ServiceError(e))
+                if e.err().is_parameter_not_found() || e.err().is_parameter_version_not_found() =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(classify(e, None)),
+        };
+        // The answer is this request's, whatever name it carries: AWS names
+        // a secret `/aws/reference/secretsmanager/NAME`, moto names it
+        // `NAME`; neither is matched against the name asked for.
+        Ok(out.parameter().map(|p| Parameter {
+            name: name.to_string(),
+            value: p.value().unwrap_or_default().to_string(),
+            version: p.version(),
+            param_type: from_sdk_type(p.r#type()),
+            last_modified: p.last_modified_date().and_then(|d| SystemTime::try_from(*d).ok()),
+        }))
+    }
+
     async fn put_parameter(&self, request: &PutRequest) -> Result<i64, StoreError> {
         let secret = (request.param_type == ParamType::SecureString).then_some(request.value.as_str());
         let tags: Vec<Tag> = request

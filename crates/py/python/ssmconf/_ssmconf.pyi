@@ -89,6 +89,9 @@ class Resolved:
     @property
     def description(self) -> Optional[str]: ...
     @property
+    def json_key(self) -> Optional[str]:
+        """The entry's ``json_key``: the value is this member of the JSON object in SSM."""
+    @property
     def file(self) -> Optional[str]: ...
     @property
     def line(self) -> Optional[int]: ...
