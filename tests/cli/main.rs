@@ -9,6 +9,13 @@ mod harness;
 
 mod file_store;
 mod moto;
+#[path = "../faults/proxy.rs"]
+#[allow(dead_code)]
+mod proxy;
+mod secrets_manager;
+#[path = "../support/secretsmanager.rs"]
+#[allow(dead_code)]
+mod sm;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

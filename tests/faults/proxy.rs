@@ -5,7 +5,8 @@
 //! `ThrottlingException` (HTTP 400 with the JSON error shape SSM uses), an
 //! HTTP 500, an `AccessDeniedException`, or a server that never answers.
 //! A fault holds until changed, for a window of time, or for the next N
-//! requests. The proxy runs on its own thread and runtime, so it outlives
+//! requests; or it is played on every request that names something (a
+//! secret that IAM forbids, say). The proxy runs on its own thread and runtime, so it outlives
 //! any one test's runtime.
 
 use std::net::SocketAddr;
@@ -48,14 +49,23 @@ struct Plan {
 struct State {
     upstream: SocketAddr,
     plan: Mutex<Plan>,
+    /// Faults for requests whose bytes contain a needle, before the plan.
+    matching: Mutex<Vec<(Vec<u8>, Fault)>>,
     requests: AtomicU64,
     faulted: AtomicU64,
 }
 
 impl State {
     /// The fault for the next request, counting it.
-    fn next(&self) -> Fault {
+    fn next(&self, request: &[u8]) -> Fault {
         self.requests.fetch_add(1, Ordering::SeqCst);
+        let matching = self.matching.lock().unwrap();
+        if let Some((_, fault)) = matching.iter().find(|(needle, _)| request.windows(needle.len()).any(|w| w == needle))
+        {
+            self.faulted.fetch_add(1, Ordering::SeqCst);
+            return *fault;
+        }
+        drop(matching);
         let mut plan = self.plan.lock().unwrap();
         if plan.until.is_some_and(|t| Instant::now() >= t) || plan.remaining == Some(0) {
             *plan = Plan { fault: Fault::None, until: None, remaining: None };
@@ -88,6 +98,7 @@ impl FaultProxy {
         let state = Arc::new(State {
             upstream,
             plan: Mutex::new(Plan { fault: Fault::None, until: None, remaining: None }),
+            matching: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
             faulted: AtomicU64::new(0),
         });
@@ -128,6 +139,14 @@ impl FaultProxy {
         *self.state.plan.lock().unwrap() = Plan { fault, until: None, remaining: Some(n) };
     }
 
+    /// Plays `fault` on every request whose bytes contain `needle` (a
+    /// parameter name in the body), whatever the plan says; the others
+    /// follow the plan.
+    #[allow(dead_code)] // used by the moto and cli tests, not by faults
+    pub fn set_matching(&self, needle: &str, fault: Fault) {
+        self.state.matching.lock().unwrap().push((needle.as_bytes().to_vec(), fault));
+    }
+
     /// Requests seen so far.
     pub fn requests(&self) -> u64 {
         self.state.requests.load(Ordering::SeqCst)
@@ -143,7 +162,7 @@ impl FaultProxy {
 async fn serve(mut client: TcpStream, state: Arc<State>) {
     loop {
         let Some(request) = read_message(&mut client).await else { return };
-        let answer = match state.next() {
+        let answer = match state.next(&request) {
             Fault::None => forward(state.upstream, &request).await,
             Fault::Delay(d) => {
                 tokio::time::sleep(d).await;

@@ -5,6 +5,12 @@
 mod harness;
 #[path = "../support/logs.rs"]
 mod logs;
+#[path = "../faults/proxy.rs"]
+#[allow(dead_code)]
+mod proxy;
 mod resolve;
 mod secrets;
+mod secrets_manager;
+#[path = "../support/secretsmanager.rs"]
+mod sm;
 mod write;

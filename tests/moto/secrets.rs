@@ -6,8 +6,9 @@ use ssmconf::{
     Error, InitOptions, MemoryStore, Parameter, ParameterStore, PutRequest, Resolver, StoreError, StoreErrorKind,
 };
 
-use crate::harness::{schema, seed, store, unique_stage};
+use crate::harness::{endpoint, schema, seed, store, unique_stage};
 use crate::logs::Logs;
+use crate::sm::SecretsManager;
 
 const SECRET: &str = "sk-live-4f9e2d1c-SWEEP-never-shown";
 /// A second secret that does not decode as the entry's type.
@@ -41,10 +42,19 @@ async fn a_secret_never_shows_unless_asked_for() {
     let ssm = store().await;
     seed(&ssm, &format!("/it/{stage}/token"), SECRET, ParameterType::SecureString).await;
     seed(&ssm, &format!("/it/{stage}/pin"), BAD_SECRET, ParameterType::SecureString).await;
+    // Secrets Manager references, secure by default: a member that does
+    // not decode, a member that is not there, a whole JSON value as an int.
+    let sm = SecretsManager::new(endpoint());
+    sm.create(&format!("{stage}/jwt"), &serde_json::json!({ "secret": SECRET }).to_string());
+    sm.create(&format!("{stage}/pin"), &serde_json::json!({ "secret": BAD_SECRET }).to_string());
     let yaml = "token:\n  ssm_param: /it/{stage}/token\n  secure: true\n  allowed: [a, b]\n\
                 pin:\n  ssm_param: /it/{stage}/pin\n  secure: true\n  type: int\n\
                 ok:\n  ssm_param: /it/{stage}/token\n  secure: true\n\
-                plain:\n  ssm_param: /it/{stage}/token\n";
+                plain:\n  ssm_param: /it/{stage}/token\n\
+                ref_ok:\n  ssm_param: /aws/reference/secretsmanager/{stage}/jwt\n  json_key: secret\n\
+                ref_int:\n  ssm_param: /aws/reference/secretsmanager/{stage}/pin\n  json_key: secret\n  type: int\n\
+                ref_miss:\n  ssm_param: /aws/reference/secretsmanager/{stage}/jwt\n  json_key: secrte\n\
+                ref_whole:\n  ssm_param: /aws/reference/secretsmanager/{stage}/jwt\n  type: int\n";
     let resolver = Resolver::builder(schema(yaml)).var("stage", &stage).store(ssm).build().unwrap();
     let mut seen = Seen::default();
 
@@ -52,7 +62,7 @@ async fn a_secret_never_shows_unless_asked_for() {
     let plain: String = resolver.require("plain").await.unwrap();
     assert_eq!(plain, SECRET, "the same parameter read by a non-secure entry");
     seen.add("Debug of the resolver", format!("{resolver:?}"));
-    for key in ["token", "pin"] {
+    for key in ["token", "pin", "ref_int", "ref_miss", "ref_whole"] {
         let why = resolver.explain(key).await.unwrap();
         seen.add("explain Debug", format!("{why:?}"));
         seen.add("explain JSON", serde_json::to_string(&why).unwrap());
@@ -73,6 +83,17 @@ async fn a_secret_never_shows_unless_asked_for() {
     seen.add("conversion error", format!("{err} {err:?}"));
     let revealed: String = resolver.require("ok").await.unwrap();
     assert_eq!(revealed, SECRET, "asking for the value reveals it");
+    let revealed: String = resolver.require("ref_ok").await.unwrap();
+    assert_eq!(revealed, SECRET, "a member of a secret, asked for");
+    let why = resolver.explain("ref_ok").await.unwrap();
+    assert_eq!((why.secure, why.json_key.as_deref()), (true, Some("secret")));
+    seen.add("explain of a secret", format!("{why:?} {}", serde_json::to_string(&why).unwrap()));
+    for key in ["ref_ok", "ref_int"] {
+        let err = resolver.put(key, SECRET).await.unwrap_err();
+        seen.add("put of a secret", format!("{err} {err:?}"));
+        let err = resolver.history(key).await.unwrap_err();
+        seen.add("history of a secret", format!("{err} {err:?}"));
+    }
 
     seen.add("history", format!("{:?}", resolver.history("token").await.unwrap()));
     seen.add("check", format!("{:?}", resolver.check().await.unwrap()));

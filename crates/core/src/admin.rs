@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreError, StoreErrorKind};
 use crate::resolver::Resolver;
 use crate::store::{ParamType, PutRequest};
 use crate::value::{check_storable, encode};
@@ -344,13 +344,19 @@ impl Resolver {
         let names: Vec<String> = entries.iter().map(|(_, _, b)| b.name.full.clone()).collect();
         let found = inner.read_direct(&names).await;
         // An error only when the store cannot be reached at all: no request
-        // answered, and a plain batch failed too (a forbidden or broken
-        // secret is a problem of its own entry, reported below).
-        if !found.iter().any(Result::is_ok)
-            && let Some((_, Err(source))) =
-                entries.iter().zip(&found).find(|((_, _, b), _)| !b.name.is_secret_reference())
-        {
-            return Err(Error::Store { what: "check".into(), source: source.clone() });
+        // answered, and a plain batch failed or the store was out of reach.
+        // A forbidden or broken secret is a problem of its own entry.
+        if !found.iter().any(Result::is_ok) {
+            let unreachable = |e: &StoreError| {
+                matches!(e.kind(), StoreErrorKind::Network | StoreErrorKind::Timeout | StoreErrorKind::Config)
+            };
+            let failures = || entries.iter().zip(&found).filter_map(|((_, _, b), f)| f.as_ref().err().map(|e| (b, e)));
+            let fatal = failures()
+                .find(|(b, _)| !b.name.is_secret_reference())
+                .or_else(|| failures().find(|(_, e)| unreachable(e)));
+            if let Some((_, source)) = fatal {
+                return Err(Error::Store { what: "check".into(), source: source.clone() });
+            }
         }
         let mut report = CheckReport { checked: entries.len(), problems: Vec::new() };
         for ((idx, entry, bound), fetched) in entries.into_iter().zip(found) {

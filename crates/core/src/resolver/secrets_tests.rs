@@ -219,4 +219,10 @@ async fn check_reports_a_forbidden_or_broken_secret_as_a_problem_of_its_own() {
     let report = r.check().await.unwrap();
     assert_eq!(report.problems.len(), 1);
     assert!(!format!("{report:?}").contains("never-shown"));
+    // ...but a store out of reach is an error, references or not.
+    let down = MemoryStore::new();
+    down.fail_with(Some(StoreError::new(StoreErrorKind::Network, "connection refused")));
+    let only = Schema::from_yaml_str(&format!("a:\n  ssm_param: {LOCKED}\n"), "a.yml").unwrap();
+    let err = Resolver::builder(only).store(down).build().unwrap().check().await.unwrap_err();
+    assert!(matches!(err, Error::Store { .. }), "{err:?}");
 }
