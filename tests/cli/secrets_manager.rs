@@ -131,6 +131,29 @@ fn check_reports_each_bad_secret_and_init_leaves_secrets_to_secrets_manager() {
     assert!(plan["manual"][1]["reason"].as_str().unwrap().contains("Secrets Manager"), "{plan}");
     assert_eq!(plan["created"].as_array().unwrap().len(), 0, "a default of a secret is never written");
 
+    let (code, out, err) = rig.run(&["--output", "json", "diff"]);
+    assert_eq!(code, 0, "a forbidden secret does not fail the diff: {err}");
+    let diff = json(&out);
+    let status: Vec<_> = diff["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["key"].as_str().unwrap(), e["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("api.url", "changed"),
+            ("auth.jwt", "changed"),
+            ("auth.broken", "invalid"),
+            ("auth.missing", "missing"),
+            ("auth.locked", "unreadable")
+        ]
+    );
+    assert_eq!(diff["prefixes"], serde_json::json!([format!("/it/{}/api/", rig.stage)]));
+    let (code, out, _) = rig.run(&["diff"]);
+    assert!(code == 0 && out.contains("1 secret(s) could not be read.") && out.contains("AccessDenied"), "{out}");
+
     let (code, _, err) = rig.run(&["put", "auth.jwt", "new-value"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("Secrets Manager secret read through Parameter Store"), "{err}");

@@ -26,11 +26,14 @@ pub enum DiffStatus {
     /// The parameter's type is not the one the schema asks for (`String`
     /// where the entry is secure, say).
     TypeMismatch,
+    /// A Secrets Manager secret that could not be read (access denied,
+    /// say): the note says why.
+    Unreadable,
 }
 
 impl DiffStatus {
     /// The snake-case name (`same`, `changed`, `missing`, `invalid`,
-    /// `type_mismatch`).
+    /// `type_mismatch`, `unreadable`).
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,6 +42,7 @@ impl DiffStatus {
             DiffStatus::Missing => "missing",
             DiffStatus::Invalid => "invalid",
             DiffStatus::TypeMismatch => "type_mismatch",
+            DiffStatus::Unreadable => "unreadable",
         }
     }
 }
@@ -128,15 +132,19 @@ impl Resolver {
         let inner = &self.inner;
         let entries: Vec<_> = inner.entries().collect();
         let names: Vec<String> = entries.iter().map(|(_, _, b)| b.name.full.clone()).collect();
-        let found: Vec<Option<Parameter>> = inner
-            .read_direct(&names)
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()
-            .map_err(|source| Error::Store { what: "diff".into(), source })?;
+        let found = inner.read_direct(&names).await;
+        // A failed batch fails the diff; a secret that cannot be read (each
+        // is a request of its own) is its entry's status.
+        if let Some((_, Err(source))) =
+            entries.iter().zip(&found).find(|((_, _, b), f)| f.is_err() && !b.name.is_secret_reference())
+        {
+            return Err(Error::Store { what: "diff".into(), source: source.clone() });
+        }
         let mut report = DiffReport::default();
-        for ((idx, entry, bound), param) in entries.iter().zip(found) {
-            let expected_type = entry.param_type();
+        for ((idx, entry, bound), read) in entries.iter().zip(found) {
+            // A secret reads as a SecureString, whatever the entry's `secure` says.
+            let expected_type =
+                if bound.name.is_secret_reference() { ParamType::SecureString } else { entry.param_type() };
             let default = entry
                 .default
                 .as_deref()
@@ -152,6 +160,15 @@ impl Resolver {
                 version: None,
                 status: DiffStatus::Missing,
                 note: None,
+            };
+            let param: Option<Parameter> = match read {
+                Ok(param) => param,
+                Err(e) => {
+                    item.status = DiffStatus::Unreadable;
+                    item.note = Some(e.to_string());
+                    report.entries.push(item);
+                    continue;
+                }
             };
             if let Some(param) = param {
                 let masked = entry.secure || param.param_type == ParamType::SecureString;

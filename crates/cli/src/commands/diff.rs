@@ -25,10 +25,11 @@ pub async fn run(ctx: &Context, out: &mut impl Write) -> Result<u8, Failure> {
             DiffStatus::Same => DIM,
             DiffStatus::Changed => GREEN,
             DiffStatus::Missing => YELLOW,
-            DiffStatus::Invalid | DiffStatus::TypeMismatch => RED,
+            DiffStatus::Invalid | DiffStatus::TypeMismatch | DiffStatus::Unreadable => RED,
         };
         let stored = match (&item.value, item.version, &item.note) {
-            (None, _, _) => "-".to_string(),
+            (None, _, Some(note)) => cell(note, 80),
+            (None, _, None) => "-".to_string(),
             (Some(v), version, note) => {
                 let mut text = cell(v, 40);
                 if let Some(version) = version {
@@ -63,6 +64,10 @@ pub async fn run(ctx: &Context, out: &mut impl Write) -> Result<u8, Failure> {
         count(DiffStatus::Invalid),
         count(DiffStatus::TypeMismatch)
     )?;
+    let unreadable = count(DiffStatus::Unreadable);
+    if unreadable > 0 {
+        writeln!(out, "{unreadable} secret(s) could not be read.")?;
+    }
     if !report.unnamed.is_empty() {
         writeln!(out, "\nNot named by any entry (under {}):", report.prefixes.join(", "))?;
         let mut unnamed = Table::new(&["SSM NAME", "TYPE", "VERSION"]);

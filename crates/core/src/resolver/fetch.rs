@@ -155,15 +155,26 @@ impl Inner {
                 Err(e) => chunk.iter().for_each(|&i| found[i] = Some(Err(e.clone()))),
             }
         }
+        // One request per distinct reference (keys that read two members of
+        // one secret share it), a few at a time.
+        let mut distinct: Vec<usize> = Vec::with_capacity(secrets.len());
         for &i in &secrets {
-            // One request per distinct reference: keys that read two
-            // members of one secret share it.
-            if let Some(first) = secrets.iter().find(|&&j| j < i && names[j] == names[i]) {
-                found[i] = found[*first].clone();
-                continue;
+            if !distinct.iter().any(|&j| names[j] == names[i]) {
+                distinct.push(i);
             }
-            let result = self.call_store(self.store.get_parameter(&names[i])).await;
-            found[i] = Some(result.map(|p| p.map(|p| Parameter { name: names[i].clone(), ..p })));
+        }
+        let answers: Vec<(usize, Result<Option<Parameter>, StoreError>)> = futures_util::stream::iter(distinct)
+            .map(|i| async move {
+                let result = self.call_store(self.store.get_parameter(&names[i])).await;
+                (i, result.map(|p| p.map(|p| Parameter { name: names[i].clone(), ..p })))
+            })
+            .buffer_unordered(BATCHES_IN_FLIGHT)
+            .collect()
+            .await;
+        for (i, result) in answers {
+            for &j in secrets.iter().filter(|&&j| names[j] == names[i]) {
+                found[j] = Some(result.clone());
+            }
         }
         found.into_iter().map(|f| f.expect("every name was read")).collect()
     }

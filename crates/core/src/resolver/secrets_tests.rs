@@ -66,6 +66,10 @@ impl ParameterStore for Recording {
     async fn parameter_history(&self, name: &str) -> Result<Vec<ParameterVersion>, StoreError> {
         self.memory.parameter_history(name).await
     }
+    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+        assert!(!path.starts_with("/aws/"), "diff listed {path}");
+        self.memory.parameters_by_path(path).await
+    }
 }
 
 /// Twelve plain entries and four references: present (two members of one
@@ -225,4 +229,37 @@ async fn check_reports_a_forbidden_or_broken_secret_as_a_problem_of_its_own() {
     let only = Schema::from_yaml_str(&format!("a:\n  ssm_param: {LOCKED}\n"), "a.yml").unwrap();
     let err = Resolver::builder(only).store(down).build().unwrap().check().await.unwrap_err();
     assert!(matches!(err, Error::Store { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn diff_reads_each_secret_alone_and_expects_a_secure_string() {
+    let (resolver, store, _) = setup(&[LOCKED]);
+    let diff = resolver.diff().await.unwrap();
+    let status = |key: &str| diff.entries.iter().find(|e| e.key == key).map(|e| e.status).unwrap();
+    // `db.user` says `secure: false`, yet a secret is a SecureString.
+    assert_eq!(status("db.user"), crate::DiffStatus::Changed);
+    assert_eq!(status("db.gone"), crate::DiffStatus::Missing);
+    assert_eq!(status("db.locked"), crate::DiffStatus::Unreadable, "a forbidden secret fails only itself");
+    assert!(!format!("{diff:?}").contains("never-shown"), "{diff:?}");
+    assert_eq!(diff.prefixes, ["/app/dev/"]);
+    assert_eq!(store.singles().iter().filter(|n| *n == DB).count(), 1);
+}
+
+#[tokio::test]
+async fn a_snapshot_keeps_each_member_of_one_parameter_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("last-good.json");
+    let yaml = "db:\n  user:\n    ssm_param: /app/db\n    json_key: username\n\
+                \x20 host:\n    ssm_param: /app/db\n    json_key: host\n";
+    let schema = || Schema::from_yaml_str(yaml, "a.yml").unwrap();
+    let store = MemoryStore::from_values([("/app/db", r#"{"username": "svc", "host": "db.internal"}"#)]);
+    let first = Resolver::builder(schema()).store(store).snapshot(&path).build().unwrap();
+    first.load_all().await.unwrap();
+    first.flush_snapshot();
+    let down = MemoryStore::new();
+    down.fail_with(Some(StoreError::new(StoreErrorKind::Network, "unreachable")));
+    let second = Resolver::builder(schema()).store(down).snapshot(&path).build().unwrap();
+    assert_eq!(second.require::<String>("db.user").await.unwrap(), "svc");
+    assert_eq!(second.require::<String>("db.host").await.unwrap(), "db.internal");
+    assert_eq!(second.explain("db.user").await.unwrap().source, Source::Stale);
 }
