@@ -130,6 +130,10 @@ fn check_reports_each_bad_secret_and_init_leaves_secrets_to_secrets_manager() {
     assert_eq!(manual, ["api.url", "auth.jwt", "auth.broken", "auth.missing", "auth.locked"]);
     assert!(plan["manual"][1]["reason"].as_str().unwrap().contains("Secrets Manager"), "{plan}");
     assert_eq!(plan["created"].as_array().unwrap().len(), 0, "a default of a secret is never written");
+    let (_, out, _) = rig.run(&["init", "--dry-run"]);
+    let jwt = out.lines().find(|l| l.contains("auth.jwt")).unwrap_or_default();
+    assert!(jwt.contains("a Secrets Manager secret: create it") && !jwt.contains("ssmconf put"), "{out}");
+    assert!(out.contains("`ssmconf put api.url VALUE`"), "{out}");
 
     let (code, out, err) = rig.run(&["--output", "json", "diff"]);
     assert_eq!(code, 0, "a forbidden secret does not fail the diff: {err}");

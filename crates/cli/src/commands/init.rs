@@ -48,7 +48,12 @@ pub async fn run(ctx: &Context, out: &mut impl Write, dry_run: bool, overwrite: 
         add("skipped", DIM, item, detail);
     }
     for item in &plan.manual {
-        add("manual", YELLOW, item, format!("no default: set it with `ssmconf put {} VALUE`", item.key));
+        // A secret or a `json_key` entry says why `put` will not do.
+        let detail = match item.reason.as_deref() {
+            Some(reason) if !reason.starts_with("no default") => reason.to_string(),
+            _ => format!("no default: set it with `ssmconf put {} VALUE`", item.key),
+        };
+        add("manual", YELLOW, item, detail);
     }
     for item in &plan.failed {
         add("failed", RED, item, item.reason.clone().unwrap_or_default());
