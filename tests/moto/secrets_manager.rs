@@ -129,6 +129,14 @@ async fn moto_answers_under_the_bare_secret_name_and_fails_a_batch_for_one_missi
     let answered = raw.parameter().unwrap();
     assert_eq!(answered.name(), Some(format!("{stage}/jwt").as_str()));
     assert_eq!(answered.r#type(), Some(&ParameterType::SecureString));
+    // In a GetParameters batch, under the bare name too (not listed as
+    // invalid): matched by name, the reference looks missing...
+    let plain = format!("/it/{stage}/plain");
+    let out = ssm.client().get_parameters().names(&plain).names(&reference).with_decryption(true).send().await.unwrap();
+    let mut names: Vec<_> = out.parameters().iter().filter_map(|p| p.name()).collect();
+    names.sort_unstable();
+    assert_eq!(names, [format!("/it/{stage}/plain").as_str(), format!("{stage}/jwt").as_str()]);
+    assert!(out.invalid_parameters().is_empty(), "{:?}", out.invalid_parameters());
     // ...and one missing secret fails a whole GetParameters batch.
     let batch = vec![format!("/it/{stage}/plain"), format!("/aws/reference/secretsmanager/{stage}/nope")];
     let err = ssm.get_parameters(&batch).await.unwrap_err();
