@@ -166,3 +166,19 @@ def test_references_are_read_only_and_check_reports_instead_of_failing(
     report = r.check()
     assert [(p.key, p.kind) for p in report.problems] == [("auth.broken", "invalid")]
     assert not any(s in p.message for p in report.problems for s in SECRETS)
+
+
+def test_async_reads_of_references_share_the_resolver_path(
+    seeded: str, make_resolver: Callable[..., ssmconf.Resolver]
+) -> None:
+    import asyncio
+
+    r = make_resolver(_schema(0))
+
+    async def read() -> list[Any]:
+        report = await r.aload_all()
+        assert report["loaded"] == 3
+        return [await r.aget("auth.jwt"), await r.arequire("auth.hf"), await r.aget("auth.missing")]
+
+    assert asyncio.run(read()) == [JWT_2, HF, "fallback"]
+    assert r.stats()["ssm_calls"] == 4, "one request per reference, then the cache"
