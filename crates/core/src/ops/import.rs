@@ -184,7 +184,9 @@ impl Resolver {
                 Err(e) => match (&incoming.value, by_var.get(&incoming.key)) {
                     (Given::Text(_), Some(&idx)) => idx,
                     _ => {
-                        let Error::UnknownKey { suggestion, .. } = e else { unreachable!("index fails with UnknownKey") };
+                        let Error::UnknownKey { suggestion, .. } = e else {
+                            unreachable!("index fails with UnknownKey")
+                        };
                         item.reason = Some(format!("not a key of the schema{suggestion}"));
                         plan.refused.push(item);
                         continue;
@@ -244,6 +246,11 @@ impl Resolver {
             }
             if exists.is_some() { plan.overwritten.push(item) } else { plan.created.push(item) }
         }
+        // Schema order in every list (unknown keys last, in file order).
+        let order = |item: &ImportItem| inner.schema.inner.index.get(&item.key).copied().unwrap_or(usize::MAX);
+        for list in [&mut plan.created, &mut plan.overwritten, &mut plan.skipped, &mut plan.refused, &mut plan.failed] {
+            list.sort_by_key(order);
+        }
         Ok(plan)
     }
 
@@ -278,7 +285,9 @@ impl Resolver {
             }
         };
         if entry.secure && raw == MASK {
-            return Err("the value is the mask `***`, not a secret: export with --reveal to import secure values".into());
+            return Err(
+                "the value is the mask `***`, not a secret: export with --reveal to import secure values".into()
+            );
         }
         entry.decode(&raw)?;
         item.value = Some(if entry.secure { MASK.to_string() } else { raw.clone() });
@@ -308,7 +317,7 @@ mod tests {
         let plan = r.import_values(values.clone(), ImportOptions::default()).await.unwrap();
         assert!(!plan.written);
         let refused: Vec<_> = plan.refused.iter().map(|i| i.key.as_str()).collect();
-        assert_eq!(refused, ["nope", "secret"]); // a JSON object's keys in sorted order
+        assert_eq!(refused, ["secret", "nope"]); // schema order, unknown keys last
         assert_eq!(plan.created.len(), 2);
         assert_eq!(plan.skipped[0].key, "epochs");
         assert_eq!(store.get_parameters(&["/app/basic".into()]).await.unwrap(), vec![None]);

@@ -88,9 +88,8 @@ pub(crate) fn read(
     format: Option<ImportFormat>,
     is_group: IsGroup<'_>,
 ) -> Result<(ImportFormat, Vec<Incoming>)> {
-    let at = |line, column, message: String| {
-        Error::schema(Location { file: path.to_path_buf(), line, column }, "", message)
-    };
+    let at =
+        |line, column, message: String| Error::schema(Location { file: path.to_path_buf(), line, column }, "", message);
     let Some(format) = format.or_else(|| ImportFormat::from_path(path)) else {
         return Err(at(
             0,
@@ -104,7 +103,11 @@ pub(crate) fn read(
         ImportFormat::Yaml => {
             let root = yaml::parse(&text, path, "")?;
             if !matches!(root.kind, NodeKind::Map(_)) {
-                return Err(at(root.line, root.column, format!("the file must hold a mapping of keys to values, not {}", root.kind_name())));
+                return Err(at(
+                    root.line,
+                    root.column,
+                    format!("the file must hold a mapping of keys to values, not {}", root.kind_name()),
+                ));
             }
             let mut items = Vec::new();
             yaml_items(&root, "", path, is_group, &mut items)?;
@@ -190,11 +193,19 @@ fn dotenv(text: &str, path: &Path) -> Result<Vec<Incoming>> {
         };
         let name = name.trim_end();
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
-            return Err(at(indent + 1, format!("`{}` is not a variable name or a dotted key", crate::value::printable(name))));
+            return Err(at(
+                indent + 1,
+                format!("`{}` is not a variable name or a dotted key", crate::value::printable(name)),
+            ));
         }
         let column = line.len() - rest.len() + 1;
         let value = unquote(rest.trim()).map_err(|m| at(column, m))?;
-        out.push(Incoming { key: name.to_string(), value: Given::Text(value), line: Some(n + 1), column: Some(column) });
+        out.push(Incoming {
+            key: name.to_string(),
+            value: Given::Text(value),
+            line: Some(n + 1),
+            column: Some(column),
+        });
     }
     Ok(out)
 }

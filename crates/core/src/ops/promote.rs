@@ -119,7 +119,8 @@ impl Resolver {
                 item.reason = Some("read-only name".into());
                 report.skipped.push(item);
             } else if src.name.plain == dst.name.plain {
-                item.reason = Some("one parameter for both stages (its name has no placeholder the stages fill)".into());
+                item.reason =
+                    Some("one parameter for both stages (its name has no placeholder the stages fill)".into());
                 report.skipped.push(item);
             } else {
                 pairs.push((idx, entry, item));
@@ -128,9 +129,12 @@ impl Resolver {
         let read = |r: &Resolver, names: Vec<String>| {
             let inner = r.inner.clone();
             async move {
-                inner.read_direct(&names).await.into_iter().collect::<Result<Vec<_>, _>>().map_err(|source| {
-                    Error::Store { what: "promote".into(), source }
-                })
+                inner
+                    .read_direct(&names)
+                    .await
+                    .into_iter()
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|source| Error::Store { what: "promote".into(), source })
             }
         };
         let sources = read(self, pairs.iter().map(|(_, _, i)| i.from_param.clone()).collect()).await?;
@@ -173,7 +177,8 @@ impl Resolver {
                     }
                 };
                 let description = description.or_else(|| from.entry(idx).and_then(|e| e.description.clone()));
-                let written = target.write_as(target.writable(key)?, source.value, source.param_type, description).await;
+                let written =
+                    target.write_as(target.writable(key)?, source.value, source.param_type, description).await;
                 match written {
                     Ok(version) => item.version = Some(version),
                     Err(e) => {
@@ -224,7 +229,10 @@ mod tests {
         assert_eq!(report.skipped[0].key, "shared");
         assert!(!format!("{report:?}").contains("s3cr3t"));
         let got = store.get_parameters(&["/p/staging/s".into()]).await.unwrap();
-        assert_eq!(got[0].as_ref().map(|p| (p.value.as_str(), p.param_type)), Some(("s3cr3t", ParamType::SecureString)));
+        assert_eq!(
+            got[0].as_ref().map(|p| (p.value.as_str(), p.param_type)),
+            Some(("s3cr3t", ParamType::SecureString))
+        );
         // Again: nothing differs.
         let again = dev.promote_to(&staging, &PromoteOptions::default()).await.unwrap();
         assert_eq!((again.created.len(), again.updated.len(), again.unchanged.len()), (0, 0, 3));
