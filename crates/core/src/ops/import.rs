@@ -162,10 +162,15 @@ impl Resolver {
     async fn import_items(&self, items: Vec<Incoming>, options: ImportOptions) -> Result<ImportPlan> {
         let inner = &self.inner;
         let mut plan = ImportPlan { dry_run: options.dry_run, ..ImportPlan::default() };
-        // Variable names (dotenv) to keys: the entry's `env`, else the key's.
-        let by_var: HashMap<String, usize> = (0..inner.schema.len())
-            .map(|i| (inner.entry(i).and_then(|e| e.env.clone()).unwrap_or_else(|| env_name(inner.key(i))), i))
-            .collect();
+        // Variable names (dotenv) to keys: the key's own (as `export
+        // --format env` writes it) and the entry's `env` (as `exec` sets it).
+        let mut by_var: HashMap<String, usize> = HashMap::new();
+        for i in 0..inner.schema.len() {
+            by_var.insert(env_name(inner.key(i)), i);
+            if let Some(var) = inner.entry(i).and_then(|e| e.env.clone()) {
+                by_var.insert(var, i);
+            }
+        }
         let mut seen: HashMap<usize, Option<usize>> = HashMap::new();
         let mut candidates = Vec::new();
         for incoming in items {
@@ -302,7 +307,7 @@ mod tests {
     use super::*;
     use crate::{MemoryStore, ParameterStore, Schema};
 
-    const SCHEMA: &str = "models:\n  basic:\n    ssm_param: /app/basic\n    allowed: [A, B]\n  cfg:\n    ssm_param: /app/cfg\n    type: json\nsecret:\n  ssm_param: /app/secret\n  secure: true\nepochs: 3\n";
+    const SCHEMA: &str = "models:\n  basic:\n    ssm_param: /app/basic\n    env: BASIC\n    allowed: [A, B]\n  cfg:\n    ssm_param: /app/cfg\n    type: json\nsecret:\n  ssm_param: /app/secret\n  secure: true\nepochs: 3\n";
 
     fn resolver(store: &std::sync::Arc<MemoryStore>) -> Resolver {
         let schema = Schema::from_yaml_str(SCHEMA, "t.yml").unwrap();
@@ -340,5 +345,28 @@ mod tests {
         assert_eq!(plan.skipped[0].reason.as_deref(), Some("unchanged"));
         let plan = r.import_values(json!({"models.basic": "B"}), opts).await.unwrap();
         assert_eq!((plan.overwritten[0].version, plan.written), (Some(2), true));
+    }
+
+    #[tokio::test]
+    async fn dotenv_names_are_the_keys_and_the_entries_env_names() {
+        let store = std::sync::Arc::new(MemoryStore::new());
+        let r = resolver(&store);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v.env");
+        std::fs::write(&file, "MODELS_BASIC=A\nBASIC=B\nSECRET=x\nMODELS_CFG=[1]\n").unwrap();
+        let plan = r.import_file(&file, ImportOptions::default()).await.unwrap();
+        let refused: Vec<_> = plan.refused.iter().map(|i| (i.key.as_str(), i.line)).collect();
+        assert_eq!(refused, [("models.basic", Some(2))], "the same key twice");
+        assert_eq!(plan.refused[0].reason.as_deref(), Some("given more than once (first at line 1)"));
+        let created: Vec<_> = plan.created.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(created, ["models.basic", "models.cfg", "secret"]);
+    }
+
+    #[tokio::test]
+    async fn read_only_names_are_refused() {
+        let schema = Schema::from_yaml_str("r:\n  ssm_param: /aws/reference/secretsmanager/s\n", "t.yml").unwrap();
+        let r = Resolver::builder(schema).store(MemoryStore::new()).build().unwrap();
+        let plan = r.import_values(json!({"r": "x"}), ImportOptions::default()).await.unwrap();
+        assert!(plan.refused[0].reason.as_deref().unwrap().contains("read-only"), "{plan:?}");
     }
 }

@@ -201,7 +201,7 @@ mod tests {
     use super::*;
     use crate::{MemoryStore, ParameterStore, Schema};
 
-    const SCHEMA: &str = "a:\n  ssm_param: /p/{stage}/a\nb:\n  ssm_param: /p/{stage}/b\n  type: int\ns:\n  ssm_param: /p/{stage}/s\n  secure: true\nshared:\n  ssm_param: /p/shared\nlit: 1\n";
+    const SCHEMA: &str = "a:\n  ssm_param: /p/{stage}/a\nb:\n  ssm_param: /p/{stage}/b\n  type: int\ns:\n  ssm_param: /p/{stage}/s\n  secure: true\nshared:\n  ssm_param: /p/shared\nref:\n  ssm_param: /aws/reference/secretsmanager/{stage}-db\nlit: 1\n";
 
     fn pair(store: &Arc<MemoryStore>) -> (Resolver, Resolver) {
         let schema = Schema::from_yaml_str(SCHEMA, "t.yml").unwrap();
@@ -226,7 +226,9 @@ mod tests {
         assert_eq!((report.updated[0].key.as_str(), report.updated[0].old_value.as_deref()), ("b", Some("1")));
         assert_eq!(report.created[0].new_value.as_deref(), Some("***"));
         assert_eq!(report.created[0].param_type, Some(ParamType::SecureString));
-        assert_eq!(report.skipped[0].key, "shared");
+        let skipped: Vec<_> = report.skipped.iter().map(|i| (i.key.as_str(), i.reason.as_deref().unwrap())).collect();
+        assert_eq!(skipped[1], ("ref", "read-only name"));
+        assert_eq!(skipped[0].0, "shared");
         assert!(!format!("{report:?}").contains("s3cr3t"));
         let got = store.get_parameters(&["/p/staging/s".into()]).await.unwrap();
         assert_eq!(
