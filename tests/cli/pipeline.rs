@@ -192,3 +192,32 @@ fn rollback_restores_a_value_put_by_mistake() {
     assert_eq!(code, 2);
     assert!(err.contains("literal"), "{err}");
 }
+
+/// `promote --to prod` on a terminal (a pty from util-linux `script`) asks,
+/// and writes only after a yes.
+#[test]
+fn promote_to_prod_asks_on_a_terminal() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` (for a pty) is not installed");
+        return;
+    }
+    let ws = Workspace::create();
+    let store = ws.path("params.json");
+    let (code, _, err) = run(&mut with_file(&ws, &store, &["put", "ec2.instance_id", "i-dev"]));
+    assert_eq!(code, 0, "{err}");
+    let line = format!(
+        "{} --schema {} --store file:{} promote --from dev --to prod",
+        env!("CARGO_BIN_EXE_ssmconf"),
+        ws.schema().display(),
+        store.display()
+    );
+    for (answer, written) in [("n", false), ("y", true)] {
+        let mut cmd = std::process::Command::new("sh");
+        // NO_COLOR: the log layer cannot colour (tracing-subscriber without `ansi`).
+        cmd.args(["-c", &format!("echo {answer} | script -qec \"$0\" /dev/null"), &line]).env("NO_COLOR", "1");
+        let (status, out, _) = super::run_within(&mut cmd, std::time::Duration::from_secs(30));
+        assert!(out.contains("Write 1 value to `prod`? [y/N]"), "{out}");
+        assert_eq!(status.success(), written, "{out}");
+        assert_eq!(stored(&store).get("/it/prod/ec2/instance-id").is_some(), written, "{out}");
+    }
+}

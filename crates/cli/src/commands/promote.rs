@@ -76,7 +76,8 @@ fn confirm(writes: usize, stage: &str) -> Result<(), Failure> {
              pass --yes (or --dry-run to see the plan)"
         )));
     }
-    eprint!("Write {writes} values to `{stage}`? [y/N] ");
+    let values = if writes == 1 { "value" } else { "values" };
+    eprint!("Write {writes} {values} to `{stage}`? [y/N] ");
     let mut answer = String::new();
     stdin.lock().read_line(&mut answer).map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))?;
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
