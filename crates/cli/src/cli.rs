@@ -16,6 +16,10 @@ Examples:
   # Where does this value come from?
   ssmconf --stage dev explain models.default_basic
 
+  # Run a program with the values in its environment; promote dev to staging
+  ssmconf --stage dev exec -- python train.py
+  ssmconf promote --from dev --to staging --dry-run
+
   # Local development without AWS: a JSON file as the store
   ssmconf --stage dev --store file:.ssmconf/params.json put models.default_basic GPT_4O
 
