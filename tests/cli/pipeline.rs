@@ -213,8 +213,8 @@ fn promote_to_prod_asks_on_a_terminal() {
     );
     for (answer, written) in [("n", false), ("y", true)] {
         let mut cmd = std::process::Command::new("sh");
-        // NO_COLOR: the log layer cannot colour (tracing-subscriber without `ansi`).
-        cmd.args(["-c", &format!("echo {answer} | script -qec \"$0\" /dev/null"), &line]).env("NO_COLOR", "1");
+        // Colour on: stderr is a terminal too (this once panicked in the log layer).
+        cmd.args(["-c", &format!("echo {answer} | script -qec \"$0\" /dev/null"), &line]).env_remove("NO_COLOR");
         let (status, out, _) = super::run_within(&mut cmd, std::time::Duration::from_secs(30));
         assert!(out.contains("Write 1 value to `prod`? [y/N]"), "{out}");
         assert_eq!(status.success(), written, "{out}");
