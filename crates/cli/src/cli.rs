@@ -169,7 +169,7 @@ pub enum Command {
     /// MODELS_DEFAULT_BASIC). Values as `export --format env` prints them:
     /// strings as they are, lists comma-joined, the rest as JSON. Secure
     /// values go to CMD's environment and nowhere else.
-    #[command(after_help = EXEC_HELP)]
+    #[command(after_help = EXEC_HELP, override_usage = "ssmconf exec [OPTIONS] -- <CMD>...")]
     Exec {
         /// Only keys under PREFIX (a dotted key or a group). Repeatable.
         #[arg(long = "only", value_name = "PREFIX")]
