@@ -7,8 +7,11 @@
 #[allow(dead_code)]
 mod harness;
 
+mod exec;
 mod file_store;
 mod moto;
+mod moto_pipeline;
+mod pipeline;
 #[path = "../faults/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;
@@ -108,4 +111,35 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
 /// Parses stdout as one JSON document.
 pub fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}"))
+}
+
+/// Runs under a hard deadline and answers (status, stdout, stderr); a
+/// process still running at the deadline is killed (by its own handle) and
+/// the test fails instead of hanging.
+pub fn run_within(cmd: &mut Command, deadline: std::time::Duration) -> (std::process::ExitStatus, String, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary starts");
+    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).map(|_| s)
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).map(|_| s)
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {deadline:?}: killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    (status, out.join().unwrap().expect("stdout is UTF-8"), err.join().unwrap().expect("stderr is UTF-8"))
 }

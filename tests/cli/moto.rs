@@ -9,7 +9,7 @@ use super::harness::{self, peek, seed, unique_stage};
 use super::{SECRET, Workspace, json, run, ssmconf};
 
 /// `ssmconf --schema S --stage STAGE --region us-east-1 --endpoint-url URL ARGS...`
-fn on_moto(ws: &Workspace, stage: &str, args: &[&str]) -> Command {
+pub(super) fn on_moto(ws: &Workspace, stage: &str, args: &[&str]) -> Command {
     let mut cmd = ssmconf();
     cmd.arg("--schema").arg(ws.schema()).args([
         "--stage",
@@ -23,7 +23,7 @@ fn on_moto(ws: &Workspace, stage: &str, args: &[&str]) -> Command {
     cmd
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(super) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().expect("runtime")
 }
 

@@ -16,6 +16,10 @@ Examples:
   # Where does this value come from?
   ssmconf --stage dev explain models.default_basic
 
+  # Run a program with the values in its environment; promote dev to staging
+  ssmconf --stage dev exec -- python train.py
+  ssmconf promote --from dev --to staging --dry-run
+
   # Local development without AWS: a JSON file as the store
   ssmconf --stage dev --store file:.ssmconf/params.json put models.default_basic GPT_4O
 
@@ -158,9 +162,110 @@ pub enum Command {
         /// The dotted key.
         key: String,
     },
+    /// Run CMD with the resolved values in its environment.
+    ///
+    /// Each key becomes a variable: the entry's `env` name, else the dotted
+    /// key upper-cased with `.` and `-` as `_` (`models.default_basic` is
+    /// MODELS_DEFAULT_BASIC). Values as `export --format env` prints them:
+    /// strings as they are, lists comma-joined, the rest as JSON. Secure
+    /// values go to CMD's environment and nowhere else.
+    #[command(after_help = EXEC_HELP, override_usage = "ssmconf exec [OPTIONS] -- <CMD>...")]
+    Exec {
+        /// Only keys under PREFIX (a dotted key or a group). Repeatable.
+        #[arg(long = "only", value_name = "PREFIX")]
+        only: Vec<String>,
+        /// Start CMD from an empty environment: nothing of ssmconf's own
+        /// environment is kept, not even PATH or HOME (CMD itself is still
+        /// found on ssmconf's PATH).
+        #[arg(long)]
+        pristine: bool,
+        /// The command and its arguments (after `--`).
+        #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Write values for schema keys from a JSON, YAML or dotenv file, each
+    /// checked like `put`, with a plan like `init`'s.
+    #[command(after_help = IMPORT_HELP)]
+    Import {
+        /// The file: `.json`, `.yml`/`.yaml`, or `.env` (also `.env.*`).
+        file: PathBuf,
+        /// The file's format (default: from its name).
+        #[arg(long, value_enum)]
+        format: Option<ExportFormat>,
+        /// Print the plan and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace parameters that exist (the same value is still skipped).
+        #[arg(long)]
+        overwrite: bool,
+        /// Write the good values even when some keys or values are refused.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Copy the stored values of one stage's parameters to another's,
+    /// writing only the values that differ.
+    #[command(after_help = PROMOTE_HELP)]
+    Promote {
+        /// The source stage (`--var stage=FROM`).
+        #[arg(long, value_name = "STAGE")]
+        from: String,
+        /// The target stage (`--var stage=TO`).
+        #[arg(long, value_name = "STAGE")]
+        to: String,
+        /// Only keys under PREFIX (a dotted key or a group). Repeatable.
+        #[arg(long = "only", value_name = "PREFIX")]
+        only: Vec<String>,
+        /// Print the plan and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write to a stage named `prod` without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write an earlier version's value of KEY as a new version (default:
+    /// the version before the current one).
+    #[command(after_help = "The current description is kept. Read-only names (selectors, /aws/...) are refused.")]
+    Rollback {
+        /// The dotted key.
+        key: String,
+        /// The version whose value to restore.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i64>,
+    },
 }
 
-/// Formats of `export`.
+const EXEC_HELP: &str = "\
+Examples:
+  ssmconf --stage dev exec -- python train.py
+  ssmconf --stage dev exec --only models --pristine -- env
+
+A required value that resolves to nothing stops ssmconf before CMD starts
+(exit 1, naming the keys). Otherwise ssmconf replaces itself with CMD (exec):
+CMD keeps ssmconf's process id, so signals sent to it (SIGINT, SIGTERM, a
+Ctrl-C) reach CMD itself, and CMD's exit status is ssmconf's, death by a
+signal included. Values never appear on a command line; CMD not found exits
+127, not executable 126.";
+
+const IMPORT_HELP: &str = "\
+Keys: nested mappings or dotted keys (JSON, YAML); in a dotenv file, the
+variable names `exec` sets (MODELS_DEFAULT_BASIC) or dotted keys. The output
+of `export --reveal` imports back.
+
+A key the schema does not have, or a value `put` would refuse, writes
+nothing (exit 2, naming the key, why, and the line) unless --skip-invalid.
+Parameters that exist are skipped unless --overwrite.";
+
+const PROMOTE_HELP: &str = "\
+Example:
+  ssmconf promote --from dev --to staging --dry-run
+
+Reads each entry's parameter with stage=FROM and with stage=TO and writes
+the values that differ, with the source's type (a SecureString stays one)
+and description. Secure values show as ***. Writing to a stage named `prod`
+asks for confirmation on a terminal, and is refused without one, unless
+--yes. A source value the schema does not accept writes nothing (exit 2).";
+
+/// Formats of `export` and `import`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     /// Nested JSON objects.

@@ -16,6 +16,9 @@ pub struct Context {
     pub output: Output,
     /// Which store the flags chose.
     pub store: StoreArg,
+    /// The store itself and the vars, for resolvers on other stages.
+    shared: Arc<dyn ParameterStore>,
+    vars: Vec<(String, String)>,
 }
 
 impl Context {
@@ -54,8 +57,17 @@ impl Context {
                 Arc::new(builder.build().await)
             }
         };
-        let resolver = Resolver::builder(schema).vars(vars).shared_store(store).build()?;
-        Ok(Context { resolver, output: global.output, store: global.store.clone() })
+        let resolver = Resolver::builder(schema).vars(vars.clone()).shared_store(store.clone()).build()?;
+        Ok(Context { resolver, output: global.output, store: global.store.clone(), shared: store, vars })
+    }
+
+    /// A resolver over the same schema, store and vars, but `stage` for
+    /// the var `stage` (promote's target).
+    pub fn with_stage(&self, stage: &str) -> Result<Resolver, Failure> {
+        let mut vars: Vec<_> = self.vars.iter().filter(|(k, _)| k != "stage").cloned().collect();
+        vars.push(("stage".to_string(), stage.to_string()));
+        let schema = self.resolver.schema().clone();
+        Ok(Resolver::builder(schema).vars(vars).shared_store(self.shared.clone()).build()?)
     }
 
     /// True for `--output json`.

@@ -124,7 +124,7 @@ fn secret_read_only(name: &str, what: &str) -> String {
 }
 
 /// A key checked by `writable`: its index, entry and bound name.
-type Writable<'a> = (usize, &'a crate::schema::Entry, &'a crate::resolver::Bound);
+pub(crate) type Writable<'a> = (usize, &'a crate::schema::Entry, &'a crate::resolver::Bound);
 
 impl Resolver {
     /// Encodes `value` for `key`'s entry, checks it (type, `allowed`, SSM's
@@ -170,7 +170,7 @@ impl Resolver {
     }
 
     /// The index, entry and bound name of a key that may be written.
-    fn writable(&self, key: &str) -> Result<Writable<'_>> {
+    pub(crate) fn writable(&self, key: &str) -> Result<Writable<'_>> {
         let idx = self.index(key)?;
         let inner = &self.inner;
         let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
@@ -205,15 +205,29 @@ impl Resolver {
 
     /// Checks `raw` against the entry [`writable`](Self::writable) found,
     /// writes it with overwrite and drops the key from the cache.
-    async fn write(&self, (idx, entry, bound): Writable<'_>, raw: String) -> Result<i64> {
+    pub(crate) async fn write(&self, target: Writable<'_>, raw: String) -> Result<i64> {
+        let entry = target.1;
+        let (param_type, description) = (entry.param_type(), entry.description.clone());
+        self.write_as(target, raw, param_type, description).await
+    }
+
+    /// [`write`](Self::write) with the type and description given (promote
+    /// and rollback keep those of the parameter they copy).
+    pub(crate) async fn write_as(
+        &self,
+        (idx, entry, bound): Writable<'_>,
+        raw: String,
+        param_type: ParamType,
+        description: Option<String>,
+    ) -> Result<i64> {
         let inner = &self.inner;
         let key = inner.key(idx);
         entry.decode(&raw).map_err(|r| Error::validation(key, r))?;
         let request = PutRequest {
             name: bound.name.plain.clone(),
             value: raw,
-            param_type: entry.param_type(),
-            description: entry.description.clone(),
+            param_type,
+            description,
             tags: Vec::new(),
             overwrite: true,
         };

@@ -56,6 +56,7 @@ mod diff;
 mod error;
 mod events;
 mod json_key;
+mod ops;
 mod resolved;
 mod resolver;
 mod schema;
@@ -65,6 +66,10 @@ mod value;
 pub use admin::{CheckReport, HistoryEntry, InitOptions, InitPlan, PlanItem, Problem, ProblemKind};
 pub use diff::{DiffItem, DiffReport, DiffStatus, Unnamed};
 pub use error::{Error, Location, Result, StoreError, StoreErrorKind, Suggestion};
+pub use ops::{
+    EnvVar, EnvVars, ImportFormat, ImportItem, ImportOptions, ImportPlan, PromoteItem, PromoteOptions, PromoteReport,
+    RollbackReport, env_name, env_text,
+};
 pub use resolved::{Resolved, Source, Stats, Step};
 pub use resolver::{Answer, Clock, Hit, HitStamp, LoadReport, ManualClock, Resolver, ResolverBuilder, SystemClock};
 pub use schema::Schema;

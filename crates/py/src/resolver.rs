@@ -15,7 +15,7 @@ use std::time::Duration;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping, PyString};
-use ssmconf::{Answer, InitOptions, Resolver, Schema, SsmStore, Value};
+use ssmconf::{Answer, ImportFormat, ImportOptions, InitOptions, PromoteOptions, Resolver, Schema, SsmStore, Value};
 
 use crate::convert::{from_py, to_py};
 use crate::errors::PyError;
@@ -157,6 +157,12 @@ fn load_schema(py: Python<'_>, schema: &Bound<'_, PyAny>) -> PyResult<Schema> {
         PyTypeError::new_err("schema must be a path (str or os.PathLike) to a YAML file or directory, or a dict")
     })?;
     Ok(Schema::load(path).map_err(PyError)?)
+}
+
+/// A core report as nested dicts and lists, through its serde shape (the
+/// same as the command line's `--output json`).
+fn report<'py>(py: Python<'py>, report: serde_json::Result<Value>) -> PyResult<Bound<'py, PyAny>> {
+    to_py(py, &report.map_err(|e| PyValueError::new_err(e.to_string()))?)
 }
 
 fn report_dict(py: Python<'_>, r: ssmconf::LoadReport) -> PyResult<Bound<'_, PyDict>> {
@@ -336,6 +342,79 @@ impl PyResolver {
 
     fn handle_change_event(&self, event: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
         Ok(self.inner.handle_change_event(&from_py(event)?))
+    }
+
+    /// `exec`'s environment: variable name to value (secure values in
+    /// clear); raises NotFoundError when a required value is missing.
+    #[pyo3(signature = (only=None))]
+    fn env_vars<'py>(&self, py: Python<'py>, only: Option<Vec<String>>) -> PyResult<Bound<'py, PyDict>> {
+        let only = only.unwrap_or_default();
+        let vars = block_on(py, self.inner.require_env_vars(&only)).map_err(PyError)?;
+        let d = PyDict::new(py);
+        for var in vars {
+            d.set_item(var.name, var.value)?;
+        }
+        Ok(d)
+    }
+
+    #[pyo3(signature = (path, format=None, dry_run=false, overwrite=false, skip_invalid=false))]
+    fn import_file<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        format: Option<&str>,
+        dry_run: bool,
+        overwrite: bool,
+        skip_invalid: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let format = format
+            .map(|f| {
+                ImportFormat::parse(f).ok_or_else(|| {
+                    PyError(ssmconf::Error::Validation {
+                        key: "format".into(),
+                        reason: format!("`{f}` is not a format: use json, yaml or env"),
+                    })
+                })
+            })
+            .transpose()?;
+        let options = ImportOptions { format, dry_run, overwrite, skip_invalid };
+        let plan = block_on(py, self.inner.import_file(&path, options)).map_err(PyError)?;
+        report(py, serde_json::to_value(&plan))
+    }
+
+    #[pyo3(signature = (values, dry_run=false, overwrite=false, skip_invalid=false))]
+    fn import_values<'py>(
+        &self,
+        py: Python<'py>,
+        values: &Bound<'py, PyAny>,
+        dry_run: bool,
+        overwrite: bool,
+        skip_invalid: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let values = from_py(values)?;
+        let options = ImportOptions { format: None, dry_run, overwrite, skip_invalid };
+        let plan = block_on(py, self.inner.import_values(values, options)).map_err(PyError)?;
+        report(py, serde_json::to_value(&plan))
+    }
+
+    #[pyo3(signature = (target, only=None, dry_run=false))]
+    fn promote_to<'py>(
+        &self,
+        py: Python<'py>,
+        target: &Bound<'py, PyResolver>,
+        only: Option<Vec<String>>,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let target = target.get().inner.clone();
+        let options = PromoteOptions { only: only.unwrap_or_default(), dry_run };
+        let done = block_on(py, self.inner.promote_to(&target, &options)).map_err(PyError)?;
+        report(py, serde_json::to_value(&done))
+    }
+
+    #[pyo3(signature = (key, to=None))]
+    fn rollback<'py>(&self, py: Python<'py>, key: &str, to: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        let done = block_on(py, self.inner.rollback(key, to)).map_err(PyError)?;
+        report(py, serde_json::to_value(&done))
     }
 
     fn ssm_name(&self, key: &str) -> PyResult<String> {

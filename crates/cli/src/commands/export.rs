@@ -1,9 +1,11 @@
 //! `ssmconf export`: the whole configuration, resolved, as JSON, YAML or
-//! `KEY=value` lines. Secure values are `***` unless `--reveal`.
+//! `KEY=value` lines. Secure values are `***` unless `--reveal`. The env
+//! names and texts are the core's (`ssmconf::env_name`, `env_text`), the
+//! ones `exec` sets and `import` reads back.
 
 use std::io::Write;
 
-use ssmconf::Value;
+use ssmconf::{Value, env_name, env_text};
 
 use crate::cli::ExportFormat;
 use crate::context::Context;
@@ -44,22 +46,6 @@ pub async fn run(ctx: &Context, out: &mut impl Write, format: ExportFormat, reve
 /// The value at a dotted key in the nested tree.
 fn lookup_mut<'a>(tree: &'a mut Value, key: &str) -> Option<&'a mut Value> {
     key.split('.').try_fold(tree, |node, part| node.get_mut(part))
-}
-
-/// `models.default-basic` → `MODELS_DEFAULT_BASIC`.
-fn env_name(key: &str) -> String {
-    key.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
-}
-
-/// Strings bare, lists comma-joined (as a StringList), the rest as JSON.
-fn env_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.iter().all(|i| !i.is_array() && !i.is_object()) => {
-            items.iter().map(crate::render::value_text).collect::<Vec<_>>().join(",")
-        }
-        other => other.to_string(),
-    }
 }
 
 /// Single quotes, safe for `sh`, `bash` and `source`.

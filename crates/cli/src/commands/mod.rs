@@ -2,12 +2,16 @@
 
 mod check;
 mod diff;
+mod exec;
 mod explain;
 mod export;
 mod get;
 mod history;
+mod import;
 mod init;
+mod promote;
 mod put;
+mod rollback;
 
 use std::io::Write;
 
@@ -17,7 +21,15 @@ use crate::failure::Failure;
 
 /// Runs the command the flags name.
 pub async fn run(cli: Cli) -> Result<u8, Failure> {
-    let ctx = Context::open(&cli.global).await?;
+    let mut global = cli.global;
+    if let Command::Promote { from, .. } = &cli.command {
+        // The resolver of the source stage; the target's is made from it.
+        if global.stage.is_some() {
+            return Err(Failure::usage("promote takes --from and --to, not --stage"));
+        }
+        global.stage = Some(from.clone());
+    }
+    let ctx = Context::open(&global).await?;
     let mut out = anstream::stdout().lock();
     let code = match cli.command {
         Command::Get { key, reveal } => get::run(&ctx, &mut out, &key, reveal).await?,
@@ -28,6 +40,16 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Check => check::run(&ctx, &mut out).await?,
         Command::Diff => diff::run(&ctx, &mut out).await?,
         Command::History { key } => history::run(&ctx, &mut out, &key).await?,
+        Command::Exec { only, pristine, command } => exec::run(&ctx, &only, pristine, &command).await?,
+        Command::Import { file, format, dry_run, overwrite, skip_invalid } => {
+            let args = import::Args { file: &file, format, dry_run, overwrite, skip_invalid };
+            import::run(&ctx, &mut out, args).await?
+        }
+        Command::Promote { from, to, only, dry_run, yes } => {
+            let args = promote::Args { from: &from, to: &to, only: &only, dry_run, yes };
+            promote::run(&ctx, &mut out, args).await?
+        }
+        Command::Rollback { key, to } => rollback::run(&ctx, &mut out, &key, to).await?,
     };
     out.flush()?;
     Ok(code)

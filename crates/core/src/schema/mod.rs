@@ -7,7 +7,7 @@ mod entry;
 mod load;
 mod names;
 mod suggest;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

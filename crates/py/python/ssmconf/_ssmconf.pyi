@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Literal, Optional, Union, final
 
 __version__: str
@@ -244,6 +244,52 @@ class Resolver:
         """Drops the keys an EventBridge "Parameter Store Change" event names; returns them."""
     def ssm_name(self, key: str) -> str:
         """The SSM name of an entry, placeholders filled."""
+    def env_vars(self, only: Optional[Sequence[str]] = None) -> dict[str, str]:
+        """What ``ssmconf exec`` puts in a child's environment: variable name to value.
+
+        Each key under ``only`` (dotted keys or groups; all when None) with a value:
+        the entry's ``env`` name, else the key upper-cased with ``.`` and ``-`` as
+        ``_``; strings as they are, lists comma-joined, the rest as JSON. Secure
+        values are in clear. Raises NotFoundError when a required value is missing.
+        """
+    def import_file(
+        self,
+        path: Union[str, "os.PathLike[str]"],
+        format: Optional[str] = None,
+        dry_run: bool = False,
+        overwrite: bool = False,
+        skip_invalid: bool = False,
+    ) -> dict[str, Any]:
+        """Imports a JSON, YAML or dotenv file (``format`` from the extension when None).
+
+        Returns the plan: ``file, format, dry_run, written, created, overwritten,
+        skipped, refused, failed``. One refused key or value writes nothing unless
+        ``skip_invalid``. Raises SchemaError (with file, line, column) for a file
+        that cannot be read or parsed.
+        """
+    def import_values(
+        self,
+        values: Mapping[str, Any],
+        dry_run: bool = False,
+        overwrite: bool = False,
+        skip_invalid: bool = False,
+    ) -> dict[str, Any]:
+        """:meth:`import_file` for a mapping (nested by groups, or dotted keys)."""
+    def promote_to(
+        self, target: "Resolver", only: Optional[Sequence[str]] = None, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Copies this resolver's stored values to ``target``'s names (same schema, other vars).
+
+        Writes only values that differ, with the source's type and description;
+        returns ``dry_run, written, created, updated, unchanged, skipped, refused,
+        failed`` (secure values as ``***``).
+        """
+    def rollback(self, key: str, to: Optional[int] = None) -> dict[str, Any]:
+        """Writes version ``to`` (default: the one before the current) again as a new version.
+
+        Returns ``key, ssm_param, from_version, restored_version, version, value,
+        description``. Raises ValidationError for a read-only name or a missing version.
+        """
     def aget(self, key: str, default: Any = None) -> Awaitable[Any]:
         """Awaitable :meth:`get`; a cache hit completes without a thread switch."""
     def arequire(self, key: str) -> Awaitable[Any]:
