@@ -55,6 +55,8 @@ mod admin;
 mod diff;
 mod error;
 mod events;
+pub mod integrations;
+mod metrics;
 mod resolved;
 mod resolver;
 mod schema;

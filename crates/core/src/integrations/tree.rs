@@ -1,0 +1,75 @@
+//! The resolver's tree as the providers hand it on: resolved, secure keys
+//! left out unless asked for, and each key's SSM name for error messages.
+
+use std::collections::BTreeMap;
+
+use crate::{Resolver, Result, Value};
+
+/// A resolved tree and the SSM names of its keys.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    /// Nested objects, one per group.
+    pub(crate) tree: Value,
+    /// Dotted key to SSM name, for every entry.
+    pub(crate) names: BTreeMap<String, String>,
+}
+
+impl Snapshot {
+    /// Resolves every key of `resolver` (batched fetches first); leaves
+    /// secure entries out unless `secure`.
+    pub(crate) async fn take(resolver: &Resolver, secure: bool) -> Result<Snapshot> {
+        let mut tree = resolver.extract_value().await?;
+        let schema = resolver.schema();
+        let mut names = BTreeMap::new();
+        for key in schema.keys() {
+            if !secure && schema.is_secure(key) {
+                remove(&mut tree, key);
+            }
+            if let Ok(name) = resolver.ssm_name(key) {
+                names.insert(key.to_string(), name.to_string());
+            }
+        }
+        Ok(Snapshot { tree, names })
+    }
+
+    /// How a key is named in an error: the dotted key, and its SSM name
+    /// when it has one.
+    pub(crate) fn describe(&self, key: &str) -> String {
+        match self.names.get(key) {
+            Some(name) => format!("{key} (SSM {name})"),
+            None => key.to_string(),
+        }
+    }
+}
+
+/// Removes the leaf at a dotted key from nested objects.
+fn remove(tree: &mut Value, key: &str) {
+    let mut node = tree;
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let Some(object) = node.as_object_mut() else { return };
+        if parts.peek().is_none() {
+            object.remove(part);
+            return;
+        }
+        match object.get_mut(part) {
+            Some(next) => node = next,
+            None => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remove;
+    use serde_json::json;
+
+    #[test]
+    fn remove_takes_out_one_leaf() {
+        let mut tree = json!({"a": {"b": 1, "c": 2}, "d": 3});
+        remove(&mut tree, "a.b");
+        remove(&mut tree, "x.y");
+        remove(&mut tree, "d.e");
+        assert_eq!(tree, json!({"a": {"c": 2}, "d": 3}));
+    }
+}
