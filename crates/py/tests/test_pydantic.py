@@ -311,3 +311,13 @@ def test_the_source_takes_only_a_resolver() -> None:
 
     with pytest.raises(TypeError, match="resolver must be an ssmconf.Resolver, not dict"):
         SsmconfSettingsSource(Settings, {})  # type: ignore[arg-type]
+
+
+def test_the_module_docstring_example_runs() -> None:
+    import doctest
+
+    import ssmconf.pydantic
+
+    # Fresh globals: the example imports what it uses, as a reader's script would.
+    result = doctest.testmod(ssmconf.pydantic, globs={"__name__": "readme_example"})
+    assert result.attempted >= 5 and result.failed == 0, result
