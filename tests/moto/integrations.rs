@@ -10,7 +10,8 @@
 use std::process::Command;
 
 use aws_sdk_ssm::types::ParameterType;
-use config::{AsyncState, ConfigBuilder, Environment, File, FileFormat};
+use config::builder::AsyncState;
+use config::{ConfigBuilder, Environment, File, FileFormat};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
@@ -103,8 +104,12 @@ async fn figment_and_config_rs_merge_toml_ssm_and_env_in_the_chosen_order() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the child failed:\n{stdout}\n{stderr}");
     let result = |name: &str| -> Value {
+        // libtest prints "test NAME ... " before the first line of output.
         let prefix = format!("RESULT {name} ");
-        let line = stdout.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {name}: {stdout}"));
+        let line = stdout
+            .lines()
+            .find_map(|l| l.split_once(&prefix).map(|(_, rest)| rest))
+            .unwrap_or_else(|| panic!("no {name}: {stdout}"));
         serde_json::from_str(line).unwrap()
     };
 
@@ -155,7 +160,8 @@ async fn child() {
         .credentials(Credentials::new("testing", "testing", None, None, "moto"))
         .build()
         .await;
-    let resolver = Resolver::builder(schema(SCHEMA)).var("stage", var("SSMCONF_IT_STAGE")).store(store).build().unwrap();
+    let resolver =
+        Resolver::builder(schema(SCHEMA)).var("stage", var("SSMCONF_IT_STAGE")).store(store).build().unwrap();
     let toml = var("SSMCONF_IT_TOML");
     let env = || Env::prefixed("APP_").split("__");
     let print = |name: &str, config: &AppConfig| println!("RESULT {name} {}", serde_json::to_string(config).unwrap());
@@ -175,14 +181,20 @@ async fn child() {
         builder.build().await.unwrap().try_deserialize::<AppConfig>().unwrap()
     };
     let source = SsmconfSource::new(resolver.clone());
-    let config =
-        build(ConfigBuilder::<AsyncState>::default().add_source(file()).add_async_source(source.clone()).add_source(environment()))
-            .await;
+    let config = build(
+        ConfigBuilder::<AsyncState>::default()
+            .add_source(file())
+            .add_async_source(source.clone())
+            .add_source(environment()),
+    )
+    .await;
     print("config-rs", &config);
-    let config = build(ConfigBuilder::<AsyncState>::default().add_async_source(source.clone()).add_source(file())).await;
+    let config =
+        build(ConfigBuilder::<AsyncState>::default().add_async_source(source.clone()).add_source(file())).await;
     print("config-rs-toml-last", &config);
     let config =
-        build(ConfigBuilder::<AsyncState>::default().add_source(file()).add_async_source(source.clone().secure(true))).await;
+        build(ConfigBuilder::<AsyncState>::default().add_source(file()).add_async_source(source.clone().secure(true)))
+            .await;
     print("config-rs-secure", &config);
 
     // A value that does not fit its field: each crate's error says where it came from.

@@ -313,3 +313,14 @@ def test_a_change_event_for_another_name_drops_nothing(coaching: ModuleType, sta
     coaching.configure(r, stage)
     assert coaching.on_parameter_change(change_event("/someone/else/param"), None) == {"dropped": []}
     assert coaching.on_parameter_change({"detail-type": "EC2 Instance State-change Notification"}) == {"dropped": []}
+
+
+def test_the_demo_runs_in_memory() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLE)], capture_output=True, text=True, timeout=120, env=dict(os.environ)
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "PUT /admin/system/default-models -> 200 {'default_models': {'basic': 'GPT_4O', 'premium': 'CLAUDE_OPUS_4_5'}, 'versions': {'basic': 1}}" in lines
+    assert lines[-1] == "GET /health (store failing) -> degraded"
+    assert len(emf_lines(proc.stdout)) == 5, "one EMF line per request"

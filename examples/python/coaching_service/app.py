@@ -154,3 +154,27 @@ def on_parameter_change(event: dict[str, Any], context: Any = None) -> dict[str,
         return {"dropped": r.handle_change_event(event)}
     finally:
         emit_metrics(r)
+
+
+def demo() -> None:
+    """``python app.py``: the API in memory (no AWS), through FastAPI's TestClient."""
+    from fastapi.testclient import TestClient
+
+    store = ssmconf.MemoryStore()
+    configure(ssmconf.Resolver(SCHEMA, vars={"stage": "dev"}, store=store), "dev")
+    client = TestClient(app)
+    for method, path, body in [
+        ("GET", "/admin/system/default-models", None),
+        ("PUT", "/admin/system/default-models", {"basic": "GPT_4O"}),
+        ("PUT", "/admin/system/default-models", {"premium": "GPT_3"}),
+        ("GET", "/admin/system/available-models", None),
+    ]:
+        response = client.request(method, path, json=body)
+        print(f"{method} {path} -> {response.status_code} {response.json()}")
+    store.fail("simulated outage")
+    resolver().clear_cache()
+    print(f"GET /health (store failing) -> {client.get('/health').json()['status']}")
+
+
+if __name__ == "__main__":
+    demo()

@@ -47,8 +47,8 @@ use crate::Resolver;
 /// [`with_secure`](Self::with_secure) says otherwise.
 ///
 /// Its [`Metadata`] is named `SSM Parameter Store (ssmconf)` and names each
-/// key with its SSM name, so figment's errors read "... for key
-/// `models.port (SSM /app/models/port)` in SSM Parameter Store (ssmconf)".
+/// key with its SSM name, so figment's errors read `... for key
+/// "models.port (SSM /app/models/port)" in SSM Parameter Store (ssmconf)`.
 #[derive(Debug, Clone)]
 pub struct SsmconfProvider {
     snapshot: Snapshot,
@@ -89,7 +89,6 @@ impl Provider for SsmconfProvider {
     fn metadata(&self) -> Metadata {
         let snapshot = self.snapshot.clone();
         Metadata::named("SSM Parameter Store (ssmconf)")
-            .source(figment::Source::Custom("ssmconf".into()))
             .interpolater(move |_profile: &Profile, keys: &[&str]| snapshot.describe(&keys.join(".")))
     }
 

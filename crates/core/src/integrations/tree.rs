@@ -42,21 +42,28 @@ impl Snapshot {
     }
 }
 
-/// Removes the leaf at a dotted key from nested objects.
+/// Removes the leaf at a dotted key from nested objects, and the groups it
+/// leaves empty (an empty table would still make an `Option` group `Some`).
 fn remove(tree: &mut Value, key: &str) {
-    let mut node = tree;
-    let mut parts = key.split('.').peekable();
-    while let Some(part) = parts.next() {
+    fn walk(node: &mut Value, parts: &[&str]) {
         let Some(object) = node.as_object_mut() else { return };
-        if parts.peek().is_none() {
-            object.remove(part);
-            return;
-        }
-        match object.get_mut(part) {
-            Some(next) => node = next,
-            None => return,
+        match parts {
+            [] => {}
+            [leaf] => {
+                object.remove(*leaf);
+            }
+            [group, rest @ ..] => {
+                if let Some(child) = object.get_mut(*group) {
+                    walk(child, rest);
+                    if child.as_object().is_some_and(serde_json::Map::is_empty) {
+                        object.remove(*group);
+                    }
+                }
+            }
         }
     }
+    let parts: Vec<&str> = key.split('.').collect();
+    walk(tree, &parts);
 }
 
 #[cfg(test)]
@@ -65,11 +72,13 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn remove_takes_out_one_leaf() {
-        let mut tree = json!({"a": {"b": 1, "c": 2}, "d": 3});
+    fn remove_takes_out_one_leaf_and_the_groups_it_empties() {
+        let mut tree = json!({"a": {"b": 1, "c": 2}, "d": 3, "s": {"t": {"u": "secret"}}});
         remove(&mut tree, "a.b");
         remove(&mut tree, "x.y");
         remove(&mut tree, "d.e");
-        assert_eq!(tree, json!({"a": {"c": 2}, "d": 3}));
+        assert_eq!(tree, json!({"a": {"c": 2}, "d": 3, "s": {"t": {"u": "secret"}}}));
+        remove(&mut tree, "s.t.u");
+        assert_eq!(tree, json!({"a": {"c": 2}, "d": 3}), "groups left empty go too");
     }
 }
