@@ -36,6 +36,9 @@ server:
   port:
     ssm_param: /it/{stage}/server/port
     type: int
+  workers:
+    ssm_param: /it/{stage}/server/workers
+    default: 2
 secrets:
   hf_token:
     ssm_param: /it/{stage}/secrets/hf-token
@@ -113,14 +116,19 @@ async fn figment_and_config_rs_merge_toml_ssm_and_env_in_the_chosen_order() {
         serde_json::from_str(line).unwrap()
     };
 
-    // TOML, then SSM over it, then the environment over both.
-    let service = json!({
+    // TOML, then ssmconf over it, then the environment over both. SSM has no
+    // `server.workers`: the schema default (2) answers, over the file's 4.
+    let mut service = json!({
         "models": {"default_basic": "GPT_4O", "default_premium": "CLAUDE_SONNET_4_5"},
-        "server": {"host": "127.0.0.1", "port": 9000, "workers": 4},
+        "server": {"host": "127.0.0.1", "port": 9000, "workers": 2},
         "secrets": null,
     });
-    assert_eq!(result("figment"), service, "figment: toml < ssm < env");
-    assert_eq!(result("config-rs"), service, "config-rs: toml < ssm < env");
+    assert_eq!(result("figment"), service, "figment: toml < ssmconf < env");
+    assert_eq!(result("config-rs"), service, "config-rs: toml < ssmconf < env");
+    // Only what SSM holds: the file's `workers` stands.
+    service["server"]["workers"] = json!(4);
+    assert_eq!(result("figment-store-only"), service, "figment: toml < ssm < env");
+    assert_eq!(result("config-rs-store-only"), service, "config-rs: toml < ssm < env");
     // The other order: SSM first, the TOML file over it.
     let toml_wins = json!({
         "models": {"default_basic": "CLAUDE_3_7_SONNET", "default_premium": "CLAUDE_OPUS_4_5"},
@@ -171,7 +179,10 @@ async fn child() {
     print("figment", &config);
     let config: AppConfig = Figment::new().merge(ssm.clone()).merge(Toml::file(&toml)).extract().unwrap();
     print("figment-toml-last", &config);
-    let secure = SsmconfProvider::with_secure(&resolver).await.unwrap();
+    let store_only = SsmconfProvider::builder(&resolver).store_only(true).load().await.unwrap();
+    let config: AppConfig = Figment::new().merge(Toml::file(&toml)).merge(store_only).merge(env()).extract().unwrap();
+    print("figment-store-only", &config);
+    let secure = SsmconfProvider::builder(&resolver).secure(true).load().await.unwrap();
     let config: AppConfig = Figment::new().merge(Toml::file(&toml)).merge(secure).extract().unwrap();
     print("figment-secure", &config);
 
@@ -189,6 +200,14 @@ async fn child() {
     )
     .await;
     print("config-rs", &config);
+    let config = build(
+        ConfigBuilder::<AsyncState>::default()
+            .add_source(file())
+            .add_async_source(source.clone().store_only(true))
+            .add_source(environment()),
+    )
+    .await;
+    print("config-rs-store-only", &config);
     let config =
         build(ConfigBuilder::<AsyncState>::default().add_async_source(source.clone()).add_source(file())).await;
     print("config-rs-toml-last", &config);

@@ -36,7 +36,7 @@
 
 use config::{ConfigError, Map, Value as ConfigValue, ValueKind};
 
-use super::tree::Snapshot;
+use super::tree::{Selection, Snapshot};
 use crate::{Resolver, Value};
 
 /// The values of a [`Resolver`] as a config-rs `AsyncSource`, resolved on
@@ -44,10 +44,14 @@ use crate::{Resolver, Value};
 /// lower source's value stays), secure entries too unless
 /// [`secure(true)`](Self::secure). Each value's origin is its SSM name, so
 /// config-rs's errors say where a bad value came from.
+///
+/// Schema defaults and literals are values too, and win over the sources
+/// added before this one; [`store_only(true)`](Self::store_only) keeps only
+/// what the store gave.
 #[derive(Debug, Clone)]
 pub struct SsmconfSource {
     resolver: Resolver,
-    secure: bool,
+    selection: Selection,
 }
 
 impl SsmconfSource {
@@ -55,7 +59,7 @@ impl SsmconfSource {
     /// left out.
     #[must_use]
     pub fn new(resolver: Resolver) -> Self {
-        SsmconfSource { resolver, secure: false }
+        SsmconfSource { resolver, selection: Selection::default() }
     }
 
     /// Whether secure entries are included. config-rs quotes a value that
@@ -63,7 +67,16 @@ impl SsmconfSource {
     /// always fit (a `String`).
     #[must_use]
     pub fn secure(mut self, include: bool) -> Self {
-        self.secure = include;
+        self.selection.secure = include;
+        self
+    }
+
+    /// Only values the store gave (`ssm`, or `stale` while it fails): no
+    /// schema defaults, literals or `env` overrides, so that a source added
+    /// before this one (a TOML file) answers where SSM has nothing.
+    #[must_use]
+    pub fn store_only(mut self, only: bool) -> Self {
+        self.selection.store_only = only;
         self
     }
 
@@ -73,7 +86,7 @@ impl SsmconfSource {
     /// As [`Resolver::extract_value`]: a failing store is not an error (its
     /// keys fall back through the chain).
     pub async fn snapshot(&self) -> crate::Result<SsmconfSnapshot> {
-        let snapshot = Snapshot::take(&self.resolver, self.secure).await?;
+        let snapshot = Snapshot::take(&self.resolver, self.selection).await?;
         Ok(SsmconfSnapshot { map: table(&snapshot) })
     }
 }
@@ -82,7 +95,7 @@ impl SsmconfSource {
 impl config::AsyncSource for SsmconfSource {
     async fn collect(&self) -> Result<Map<String, ConfigValue>, ConfigError> {
         let snapshot =
-            Snapshot::take(&self.resolver, self.secure).await.map_err(|e| ConfigError::Foreign(Box::new(e)))?;
+            Snapshot::take(&self.resolver, self.selection).await.map_err(|e| ConfigError::Foreign(Box::new(e)))?;
         Ok(table(&snapshot))
     }
 }

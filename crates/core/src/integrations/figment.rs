@@ -38,13 +38,13 @@
 use figment::value::{Dict, Map};
 use figment::{Error, Metadata, Profile, Provider};
 
-use super::tree::Snapshot;
+use super::tree::{Selection, Snapshot};
 use crate::Resolver;
 
 /// The values of a [`Resolver`], resolved at one moment, as a figment
 /// [`Provider`]: groups are nested dictionaries, keys with no value are left
-/// out (so a lower provider's value stays), secure entries too unless
-/// [`with_secure`](Self::with_secure) says otherwise.
+/// out (so a lower provider's value stays), secure entries too unless the
+/// [builder](Self::builder) says otherwise.
 ///
 /// Its [`Metadata`] is named `SSM Parameter Store (ssmconf)` and names each
 /// key with its SSM name, so figment's errors read `... for key
@@ -56,32 +56,64 @@ pub struct SsmconfProvider {
 }
 
 impl SsmconfProvider {
-    /// Resolves every key of `resolver` (fetching what is not cached, a
-    /// batch of names at a time) into a provider for figment's default
-    /// profile. Secure entries are left out.
+    /// Resolves every key of `resolver` through its whole chain (fetching
+    /// what is not cached, a batch of names at a time) into a provider for
+    /// figment's default profile. Secure entries are left out. Schema
+    /// defaults and literals are values too: they win over the providers
+    /// merged before this one; see [`SsmconfProviderBuilder::store_only`].
     ///
     /// # Errors
     /// As [`Resolver::extract_value`]: a failing store is not an error (its
     /// keys fall back through the chain).
     pub async fn new(resolver: &Resolver) -> crate::Result<Self> {
-        Ok(SsmconfProvider { snapshot: Snapshot::take(resolver, false).await?, profile: Profile::Default })
+        Self::builder(resolver).load().await
     }
 
-    /// [`new`](Self::new), with secure entries included. figment quotes a
-    /// value that does not fit its field in its error: give secure entries
-    /// types that always fit (a `String`).
-    ///
-    /// # Errors
-    /// As [`new`](Self::new).
-    pub async fn with_secure(resolver: &Resolver) -> crate::Result<Self> {
-        Ok(SsmconfProvider { snapshot: Snapshot::take(resolver, true).await?, profile: Profile::Default })
+    /// A builder, to include secure entries, keep only the store's values or
+    /// pick the profile.
+    pub fn builder(resolver: &Resolver) -> SsmconfProviderBuilder<'_> {
+        SsmconfProviderBuilder { resolver, selection: Selection::default(), profile: Profile::Default }
+    }
+}
+
+/// Builds an [`SsmconfProvider`]: `SsmconfProvider::builder(&resolver).store_only(true).load().await?`.
+#[derive(Debug)]
+#[must_use]
+pub struct SsmconfProviderBuilder<'a> {
+    resolver: &'a Resolver,
+    selection: Selection,
+    profile: Profile,
+}
+
+impl SsmconfProviderBuilder<'_> {
+    /// Include secure entries. figment quotes a value that does not fit
+    /// its field in its error: give secure entries types that always fit
+    /// (a `String`).
+    pub fn secure(mut self, include: bool) -> Self {
+        self.selection.secure = include;
+        self
     }
 
-    /// The values go to `profile` instead of the default profile.
-    #[must_use]
+    /// Only values the store gave (`ssm`, or `stale` while it fails): no
+    /// schema defaults, literals or `env` overrides, so that a provider
+    /// merged before this one (a TOML file) answers where SSM has nothing.
+    pub fn store_only(mut self, only: bool) -> Self {
+        self.selection.store_only = only;
+        self
+    }
+
+    /// The values go to `profile` instead of figment's default profile.
     pub fn profile(mut self, profile: impl Into<Profile>) -> Self {
         self.profile = profile.into();
         self
+    }
+
+    /// Resolves the keys and takes the snapshot.
+    ///
+    /// # Errors
+    /// As [`SsmconfProvider::new`].
+    pub async fn load(self) -> crate::Result<SsmconfProvider> {
+        Ok(SsmconfProvider { snapshot: Snapshot::take(self.resolver, self.selection).await?, profile: self.profile })
     }
 }
 

@@ -3,7 +3,19 @@
 
 use std::collections::BTreeMap;
 
-use crate::{Resolver, Result, Value};
+use crate::{Resolver, Result, Source, Value};
+
+/// Which of a resolver's values a provider hands on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Selection {
+    /// Secure entries too (left out by default: figment and config-rs
+    /// quote a value that does not fit its field in their errors).
+    pub(crate) secure: bool,
+    /// Only values from the store (`ssm`, or `stale` while it fails): no
+    /// schema defaults, literals or `env` overrides, so that a lower source
+    /// (a TOML file) answers where SSM has nothing.
+    pub(crate) store_only: bool,
+}
 
 /// A resolved tree and the SSM names of its keys.
 #[derive(Debug, Clone)]
@@ -15,14 +27,26 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// Resolves every key of `resolver` (batched fetches first); leaves
-    /// secure entries out unless `secure`.
-    pub(crate) async fn take(resolver: &Resolver, secure: bool) -> Result<Snapshot> {
-        let mut tree = resolver.extract_value().await?;
+    /// Resolves every key of `resolver` (batched fetches first) and keeps
+    /// what `selection` asks for.
+    pub(crate) async fn take(resolver: &Resolver, selection: Selection) -> Result<Snapshot> {
         let schema = resolver.schema();
+        let mut tree = if selection.store_only {
+            resolver.load_all().await?;
+            let mut root = Value::Object(serde_json::Map::new());
+            for key in schema.keys() {
+                let answer = resolver.resolve(key, false).await?;
+                if let (Source::Ssm | Source::Stale, Some(value)) = (answer.source, answer.value()) {
+                    insert(&mut root, key, value.clone());
+                }
+            }
+            root
+        } else {
+            resolver.extract_value().await?
+        };
         let mut names = BTreeMap::new();
         for key in schema.keys() {
-            if !secure && schema.is_secure(key) {
+            if !selection.secure && schema.is_secure(key) {
                 remove(&mut tree, key);
             }
             if let Ok(name) = resolver.ssm_name(key) {
@@ -39,6 +63,20 @@ impl Snapshot {
             Some(name) => format!("{key} (SSM {name})"),
             None => key.to_string(),
         }
+    }
+}
+
+/// Puts a value at a dotted key, making the groups on the way.
+fn insert(tree: &mut Value, key: &str, value: Value) {
+    let mut node = tree;
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let Some(object) = node.as_object_mut() else { return };
+        if parts.peek().is_none() {
+            object.insert(part.to_string(), value);
+            return;
+        }
+        node = object.entry(part.to_string()).or_insert_with(|| Value::Object(serde_json::Map::new()));
     }
 }
 
@@ -68,7 +106,7 @@ fn remove(tree: &mut Value, key: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::remove;
+    use super::{insert, remove};
     use serde_json::json;
 
     #[test]
@@ -80,5 +118,8 @@ mod tests {
         assert_eq!(tree, json!({"a": {"c": 2}, "d": 3, "s": {"t": {"u": "secret"}}}));
         remove(&mut tree, "s.t.u");
         assert_eq!(tree, json!({"a": {"c": 2}, "d": 3}), "groups left empty go too");
+        insert(&mut tree, "s.t.u", json!("back"));
+        insert(&mut tree, "a.e", json!(5));
+        assert_eq!(tree, json!({"a": {"c": 2, "e": 5}, "d": 3, "s": {"t": {"u": "back"}}}));
     }
 }
