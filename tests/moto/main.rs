@@ -3,6 +3,8 @@
 //! module per behaviour.
 
 mod harness;
+#[cfg(all(feature = "figment", feature = "config-rs"))]
+mod integrations;
 #[path = "../support/logs.rs"]
 mod logs;
 #[path = "../faults/proxy.rs"]

@@ -279,6 +279,12 @@ impl PyResolver {
         key.extract::<&str>().is_ok_and(|k| self.inner.schema().contains(k))
     }
 
+    /// Whether `key` is an entry marked `secure: true` (false for a literal
+    /// or a key not in the schema).
+    fn is_secure(&self, key: &str) -> bool {
+        self.inner.schema().is_secure(key)
+    }
+
     fn keys(&self) -> Vec<String> {
         self.inner.schema().keys().map(str::to_string).collect()
     }
@@ -338,6 +344,35 @@ impl PyResolver {
         d.set_item("stale_served", s.stale_served)?;
         d.set_item("defaults_served", s.defaults_served)?;
         Ok(d)
+    }
+
+    /// One CloudWatch EMF line with the counts since the previous call.
+    /// `dimensions`: a mapping of str to str, in its order.
+    #[pyo3(signature = (namespace="ssmconf", dimensions=None))]
+    fn metrics_emf(&self, namespace: &str, dimensions: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+        let mut pairs = Vec::new();
+        if let Some(dimensions) = dimensions.filter(|d| !d.is_none()) {
+            let mapping = dimensions.cast::<PyMapping>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "dimensions must be a mapping of str to str, not {}",
+                    type_name(dimensions)
+                ))
+            })?;
+            for item in mapping.items()?.iter() {
+                let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+                let name: String = name.extract().map_err(|_| {
+                    PyTypeError::new_err(format!("dimension names must be str, not {}", type_name(&name)))
+                })?;
+                let value: String = value.extract().map_err(|_| {
+                    PyTypeError::new_err(format!(
+                        "the value of dimension {name:?} must be a str, not {}; CloudWatch dimension values are strings",
+                        type_name(&value)
+                    ))
+                })?;
+                pairs.push((name, value));
+            }
+        }
+        Ok(self.inner.metrics_emf(namespace, pairs).map_err(PyError)?)
     }
 
     fn handle_change_event(&self, event: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {

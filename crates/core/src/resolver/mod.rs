@@ -82,6 +82,8 @@ pub(crate) struct Counters {
     pub(crate) ssm_errors: AtomicU64,
     pub(crate) stale_served: AtomicU64,
     pub(crate) defaults_served: AtomicU64,
+    /// What [`Resolver::metrics_emf`] reported so far.
+    pub(crate) emf_baseline: crate::metrics::Baseline,
 }
 
 #[derive(Debug)]

@@ -220,6 +220,8 @@ class Resolver:
         """Same as :meth:`require`."""
     def __contains__(self, key: object, /) -> bool:
         """True when ``key`` is in the schema."""
+    def is_secure(self, key: str) -> bool:
+        """Whether ``key`` is an entry marked ``secure: true`` (False for a literal or an unknown key)."""
     def keys(self) -> list[str]:
         """Every dotted key of the schema, in schema order."""
     def explain(self, key: str) -> Resolved: ...
@@ -240,6 +242,11 @@ class Resolver:
     def history(self, key: str) -> list[HistoryEntry]: ...
     def stats(self) -> dict[str, int]:
         """hits, misses, ssm_calls, ssm_errors, stale_served, defaults_served."""
+    def metrics_emf(self, namespace: str = "ssmconf", dimensions: Optional[Mapping[str, str]] = None) -> str:
+        """One CloudWatch Embedded Metric Format JSON line with the counts since the previous call:
+        Hits, Misses, HitRate (percent; 100 with no reads), SsmCalls, SsmErrors, StaleServed,
+        DefaultsServed, SharedHits. Raises ValidationError for a bad namespace or dimension,
+        TypeError for a dimension value that is not a str."""
     def handle_change_event(self, event: Mapping[str, Any]) -> list[str]:
         """Drops the keys an EventBridge "Parameter Store Change" event names; returns them."""
     def ssm_name(self, key: str) -> str:
