@@ -367,6 +367,6 @@ mod tests {
         let schema = Schema::from_yaml_str("r:\n  ssm_param: /aws/reference/secretsmanager/s\n", "t.yml").unwrap();
         let r = Resolver::builder(schema).store(MemoryStore::new()).build().unwrap();
         let plan = r.import_values(json!({"r": "x"}), ImportOptions::default()).await.unwrap();
-        assert!(plan.refused[0].reason.as_deref().unwrap().contains("read-only"), "{plan:?}");
+        assert!(plan.refused[0].reason.as_deref().unwrap().contains("it cannot be written"), "{plan:?}");
     }
 }

@@ -123,8 +123,8 @@ mod tests {
         resolver.put("a", "two").await.unwrap();
         assert!(text(resolver.rollback("a", Some(2)).await.unwrap_err()).contains("is the current one"));
         assert!(text(resolver.rollback("a", Some(9)).await.unwrap_err()).contains("versions 1 to 2"));
-        for key in ["r", "v"] {
-            assert!(text(resolver.rollback(key, None).await.unwrap_err()).contains("read-only"), "{key}");
+        for (key, why) in [("r", "it cannot be written"), ("v", "read-only")] {
+            assert!(text(resolver.rollback(key, None).await.unwrap_err()).contains(why), "{key}");
         }
         let report = resolver.rollback("a", Some(1)).await.unwrap();
         assert_eq!((report.version, report.value.as_str()), (3, "one"));
