@@ -3,6 +3,7 @@ handlers, against moto_server; half of it with Parameter Store down."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import importlib.util
 import json
@@ -39,14 +40,34 @@ UNITS = {
 
 @pytest.fixture(scope="module")
 def coaching() -> Iterator[ModuleType]:
-    """The example's app.py, imported as a module of its own."""
+    """The example's app.py, imported as a module of its own.
+
+    `Mangum(app)` at import sets up an event loop it never closes; the import runs on
+    one this fixture owns and closes, or a later `asyncio.run` collects it unclosed."""
     spec = importlib.util.spec_from_file_location("coaching_service_app", EXAMPLE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     spec.loader.exec_module(module)
     yield module
     del sys.modules[spec.name]
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+@pytest.fixture
+def lambda_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """The event loop a Lambda process keeps between invocations, which Mangum runs on.
+
+    Mangum sets one up with `asyncio.get_event_loop()` and never closes it; left to it,
+    the loop would be collected unclosed at the next `asyncio.run` of a later test."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def resolver_on(endpoint: str, stage: str) -> ssmconf.Resolver:
@@ -174,6 +195,7 @@ def test_another_instance_sees_a_put_on_a_change_event(coaching: ModuleType, mot
 
 
 def test_the_lambda_handler_takes_an_api_gateway_v2_event(
+    lambda_event_loop: asyncio.AbstractEventLoop,
     coaching: ModuleType, moto_endpoint: str, stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     coaching.configure(resolver_on(moto_endpoint, stage), stage)
