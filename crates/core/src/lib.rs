@@ -55,6 +55,7 @@ mod admin;
 mod diff;
 mod error;
 mod events;
+pub mod fork;
 mod resolved;
 mod resolver;
 mod schema;
