@@ -13,8 +13,9 @@
 //! cache), the runtime a binding passed to the builder.
 //!
 //! [`generation`] tells them apart. It reads the process id (a system call:
-//! it is only asked where a request to the store is on its way, never on a
-//! cache hit) and changes when the id does; [`after_fork`] changes it at
+//! it is asked where a read goes to the store, a value is published or
+//! invalidated, or a binding enters its runtime; never on a cache hit) and
+//! changes when the id does; [`after_fork`] changes it at
 //! once, for an at-fork hook (the Python package registers one with
 //! `os.register_at_fork`), so that even a child that got its parent's id
 //! back (a recycled pid) is told apart.

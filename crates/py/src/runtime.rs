@@ -68,12 +68,15 @@ fn made_here(generation: u64, seen: Option<Arc<Made>>) -> Arc<Made> {
         (None, None) => true,
         _ => false,
     };
-    if !swapped {
+    if !swapped && let Some(other) = previous.as_ref().filter(|p| p.generation == generation) {
         // Another thread made this process's runtime first. Ours is unused:
-        // dropped here, in the process that made it, it shuts down cleanly.
-        if let Some(other) = previous.as_ref().filter(|p| p.generation == generation) {
-            return other.clone();
+        // shut down without waiting (this may run where blocking is not
+        // allowed), in the process that made it.
+        let other = other.clone();
+        if let Ok(unused) = Arc::try_unwrap(made) {
+            unused.runtime.shutdown_background();
         }
+        return other;
     }
     if let Some(parent) = seen {
         // The parent's: kept, never dropped here (see the module's docs).

@@ -247,6 +247,25 @@ def test_asyncio_works_in_the_child(backend):
     assert asyncio.run(in_parent()) == "l2", "asyncio still works in the parent"
 
 
+def test_refresh_ahead_runs_on_the_childs_own_runtime(backend):
+    # With a TTL of 100 s and refresh_ahead=0.99, `cached` is in its refresh window after 1 s.
+    backend.write_all(FIRST)
+    r = backend.make(refresh_ahead=0.99, ttl=100)
+    assert r.get("cached") == "c1"
+    backend.write("cached", "c2")
+    time.sleep(1.1)
+
+    def child() -> Any:
+        seen = [r.get("cached")]  # answers from the cache at once, and starts the refresh
+        end = time.monotonic() + 10
+        while seen[-1] != "c2" and time.monotonic() < end:
+            time.sleep(0.02)
+            seen.append(r.get("cached"))
+        return {"first": seen[0], "last": seen[-1]}
+
+    assert in_child(child) == {"first": "c1", "last": "c2"}, "the background refresh ran in the child"
+
+
 # What the pool workers read through: set before the pool forks them, inherited by each.
 _INHERITED: dict[str, ssmconf.Resolver] = {}
 

@@ -20,7 +20,6 @@ use aws_sdk_ssm::config::IdentityCache;
 use super::ssm::SsmStoreBuilder;
 
 /// The client of the current process, for a store made in another.
-#[derive(Debug)]
 pub(super) struct PerProcessClient {
     /// The fork generation the store was made in.
     made_in: u64,
@@ -28,6 +27,12 @@ pub(super) struct PerProcessClient {
     builder: Option<SsmStoreBuilder>,
     /// The client made in a fork child, with that child's generation.
     child: ArcSwapOption<(u64, Client)>,
+}
+
+impl std::fmt::Debug for PerProcessClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerProcessClient").field("made_in", &self.made_in).finish_non_exhaustive()
+    }
 }
 
 impl PerProcessClient {
