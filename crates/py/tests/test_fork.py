@@ -17,6 +17,8 @@ import multiprocessing
 import os
 import select
 import signal
+import socket
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -187,6 +189,79 @@ def test_a_child_of_a_child_reads_too(backend):
 
     assert in_child(child) == {"child": AFTER, "grandchild": AFTER}
     assert read_all(r) == AFTER
+
+
+class SlowProxy:
+    """A TCP proxy on 127.0.0.1 to ``target`` that holds each connection's first request for ``delay``
+    seconds before passing it on: a request stays in flight long enough for a fork to happen meanwhile."""
+
+    def __init__(self, target: str, delay: float) -> None:
+        host, port = target.removeprefix("http://").split(":")
+        self.target = (host, int(port))
+        self.delay = delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.endpoint = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.started = threading.Event()  # a request arrived and is being held
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        with client, socket.create_connection(self.target) as upstream:
+            first = client.recv(1 << 16)
+            self.started.set()
+            time.sleep(self.delay)
+            upstream.sendall(first)
+            pipes = [
+                threading.Thread(target=self._pipe, args=pair, daemon=True)
+                for pair in ((client, upstream), (upstream, client))
+            ]
+            for pipe in pipes:
+                pipe.start()
+            for pipe in pipes:
+                pipe.join()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(1 << 16):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            try:
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_fetch_in_flight_in_a_parent_thread_does_not_block_the_child(moto_endpoint, seed, schema, stage):
+    # A parent thread reads `live` (ttl 0) through a proxy that holds the request for 2 s; the
+    # process forks meanwhile, so the child inherits that key's single-flight lock as held, by a
+    # thread it does not have.
+    seed(f"/it/{stage}/live", "l1")
+    proxy = SlowProxy(moto_endpoint, delay=2.0)
+    try:
+        store = ssmconf.SsmStore(region="us-east-1", endpoint_url=proxy.endpoint)
+        r = ssmconf.Resolver(schema(SCHEMA), vars={"stage": stage}, store=store)
+        in_flight: list[Any] = []
+        reader = threading.Thread(target=lambda: in_flight.append(r.get("live")))
+        reader.start()
+        assert proxy.started.wait(10), "the parent's request never reached the proxy"
+        assert in_child(lambda: r.get("live")) == "l1"
+        reader.join(DEADLINE)
+        assert in_flight == ["l1"], "the parent's own request completes as usual"
+    finally:
+        proxy.close()
 
 
 def test_the_child_serves_stale_values_when_the_file_store_fails(schema, stage, tmp_path):
