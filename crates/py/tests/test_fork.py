@@ -384,3 +384,85 @@ def test_a_process_pool_executor_with_the_fork_context_returns_every_value(backe
     assert [values for _, values in results] == [AFTER] * 16
     assert os.getpid() not in {pid for pid, _ in results}
     assert read_all(r) == AFTER
+
+
+GUNICORN_APP = '''
+import json, os
+import ssmconf
+
+# Made at import: with --preload, in the master, before the workers fork.
+r = ssmconf.Resolver({schema_path!r}, vars={{"stage": {stage!r}}},
+                     store=ssmconf.SsmStore(region="us-east-1", endpoint_url={endpoint!r}))
+assert r.get("cached") == "c1" and r.get("live") == "l1"  # the master's runtime and connections exist
+
+
+def app(environ, start_response):
+    body = json.dumps({{"pid": os.getpid(), "values": {{k: r.get(k) for k in {keys!r}}}}}).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+'''
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_gunicorn_preload_workers_read_through_the_masters_resolver(moto_endpoint, seed, stage, schema, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    import urllib.request
+
+    from helpers import free_port
+
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+    assert gunicorn, "gunicorn not found: pip install -r scripts/requirements-test.txt"
+    for key, value in FIRST.items():
+        seed(f"/it/{stage}/{key}", str(value))
+    (tmp_path / "forkapp.py").write_text(
+        GUNICORN_APP.format(schema_path=str(schema(SCHEMA)), stage=stage, endpoint=moto_endpoint, keys=list(KEYS))
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [gunicorn, "--preload", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--chdir", str(tmp_path), "forkapp:app"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    end = time.monotonic() + DEADLINE
+
+    def fail(what: str) -> None:
+        server.kill()
+        pytest.fail(f"gunicorn {what} within {DEADLINE} s; its log:\n{server.communicate(timeout=10)[1].decode()}")
+
+    try:
+        # It listens once the master has loaded the app (--preload): then the store changes.
+        while not _listening(port):
+            if time.monotonic() > end or server.poll() is not None:
+                fail("did not listen")
+            time.sleep(0.05)
+        for key, value in SECOND.items():
+            if key != "cached":
+                seed(f"/it/{stage}/{key}", str(value))
+        answers = []
+        while len(answers) < 8:
+            if time.monotonic() > end or server.poll() is not None:
+                fail("did not answer 8 requests")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=max(end - time.monotonic(), 0.1)) as resp:
+                    answers.append(json.loads(resp.read()))
+            except OSError:
+                time.sleep(0.1)
+        # `cached` from the master's cache; `short` (never read in the master), `live` (ttl 0) and
+        # `never` from each worker's own requests.
+        assert [a["values"] for a in answers] == [{"cached": "c1", "short": "s2", "live": "l2", "never": 2}] * 8
+        assert server.pid not in {a["pid"] for a in answers}, "the workers answered, not the master"
+    finally:
+        server.terminate()  # gunicorn's master stops its workers on SIGTERM
+        try:
+            server.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        if server.stderr:
+            server.stderr.close()
