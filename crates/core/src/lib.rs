@@ -55,6 +55,7 @@ mod admin;
 mod diff;
 mod error;
 mod events;
+pub mod fork;
 pub mod integrations;
 mod json_key;
 mod metrics;

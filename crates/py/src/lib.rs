@@ -29,6 +29,7 @@ mod _ssmconf {
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         crate::logging::install();
+        crate::runtime::register_at_fork(m)?;
         Ok(())
     }
 }

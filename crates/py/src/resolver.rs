@@ -230,8 +230,9 @@ impl PyResolver {
         let schema = load_schema(py, schema)?;
         let mut builder = Resolver::builder(schema)
             .vars(vars.unwrap_or_default())
-            // Background refreshes started by a synchronous read run here.
-            .runtime(pyo3_async_runtimes::tokio::get_runtime().handle().clone())
+            // Background refreshes started by a synchronous read run on this
+            // process's runtime (a fork child's own).
+            .runtime_fn(crate::runtime::handle)
             .refresh_ahead(refresh_ahead.map_or(0.0, |r| r.0))
             .ttl_jitter(ttl_jitter.unwrap_or(0.0));
         if let Some(path) = snapshot {
@@ -463,7 +464,7 @@ impl PyResolver {
     #[pyo3(signature = (key, default=None))]
     fn aget<'py>(&self, py: Python<'py>, key: String, default: Option<Py<PyAny>>) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             let answer = inner.resolve(&key, default.is_some()).await.map_err(PyError)?;
             Python::attach(|py| answer_value(py, &answer, default.map(|d| d.into_bound(py))).map(Bound::unbind))
         })
@@ -471,7 +472,7 @@ impl PyResolver {
 
     fn arequire<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             let value: Value = inner.require(&key).await.map_err(PyError)?;
             Python::attach(|py| to_py(py, &value).map(Bound::unbind))
         })
@@ -479,7 +480,7 @@ impl PyResolver {
 
     fn aexplain<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             let resolved = inner.explain(&key).await.map_err(PyError)?;
             Python::attach(|py| PyResolved::new(py, resolved))
         })
@@ -487,7 +488,7 @@ impl PyResolver {
 
     fn aload_all<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        crate::runtime::future_into_py(py, async move {
             let report = inner.load_all().await.map_err(PyError)?;
             Python::attach(|py| report_dict(py, report).map(Bound::unbind))
         })
@@ -496,9 +497,6 @@ impl PyResolver {
     fn aput<'py>(&self, py: Python<'py>, key: String, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
         let value = from_py(value)?;
-        pyo3_async_runtimes::tokio::future_into_py(
-            py,
-            async move { Ok(inner.put(&key, value).await.map_err(PyError)?) },
-        )
+        crate::runtime::future_into_py(py, async move { Ok(inner.put(&key, value).await.map_err(PyError)?) })
     }
 }

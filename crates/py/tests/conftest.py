@@ -20,6 +20,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -73,9 +74,9 @@ def _accepts(port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint(aws_test_env: None) -> Iterator[str]:
-    """``http://127.0.0.1:PORT`` of a moto_server started for this session."""
+@contextmanager
+def running_moto() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A moto_server on a free port of 127.0.0.1: ``(endpoint, process)``; stopped at the end."""
     binary = _moto_binary()
     if binary is None:
         pytest.fail(INSTALL_HINT)
@@ -104,9 +105,9 @@ def moto_endpoint(aws_test_env: None) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail(f"moto_server ({binary}) did not listen on port {port} within 60 s. Its output:\n{output()}")
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", proc
     finally:
-        # Stop exactly the process this fixture started.
+        # Stop exactly the process this helper started.
         if proc.poll() is None:
             proc.terminate()
             try:
@@ -116,6 +117,19 @@ def moto_endpoint(aws_test_env: None) -> Iterator[str]:
                 proc.wait(timeout=10)
         log.close()
         os.unlink(log.name)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(aws_test_env: None) -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` of a moto_server started for this session."""
+    with running_moto() as (endpoint, _):
+        yield endpoint
+
+
+@pytest.fixture
+def own_moto(aws_test_env: None) -> Callable[[], Any]:
+    """``with own_moto() as (endpoint, process):`` a moto_server of the test's own, to stop at will."""
+    return running_moto
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::cache::Cache;
 use super::clock::{Clock, SystemClock};
+use super::refresh::Background;
 use super::snapshot::Snapshot;
 use super::{Bound, Counters, Inner, Resolver};
 use crate::error::{Error, Result, StoreError, StoreErrorKind};
@@ -42,7 +43,7 @@ pub struct ResolverBuilder {
     snapshot: Option<PathBuf>,
     refresh_ahead: f64,
     ttl_jitter: f64,
-    runtime: Option<tokio::runtime::Handle>,
+    runtime: Option<Background>,
 }
 
 impl ResolverBuilder {
@@ -157,8 +158,33 @@ impl ResolverBuilder {
     /// snapshot writes when the read that starts them is not inside one
     /// (a binding's synchronous call). Default: the runtime current at that
     /// read, else a short-lived thread of its own.
+    ///
+    /// The handle belongs to the process that gave it: in a child made by
+    /// `fork()` it is not used (its worker threads stayed in the parent);
+    /// see [`runtime_fn`](Self::runtime_fn).
     pub fn runtime(mut self, handle: tokio::runtime::Handle) -> Self {
-        self.runtime = Some(handle);
+        self.runtime = Some(Background::handle(handle));
+        self
+    }
+
+    /// [`runtime`](Self::runtime), asked for each time background work
+    /// starts outside a runtime: for a binding that makes a runtime per
+    /// process, so that a fork child gets its own (see [`crate::fork`]).
+    ///
+    /// ```
+    /// use std::sync::OnceLock;
+    /// use ssmconf::{MemoryStore, Resolver, Schema};
+    /// static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    /// let schema = Schema::from_yaml_str("a:\n  ssm_param: /x/a\n", "inline.yml")?;
+    /// let resolver = Resolver::builder(schema)
+    ///     .store(MemoryStore::new())
+    ///     .refresh_ahead(0.2)
+    ///     .runtime_fn(|| RUNTIME.get_or_init(|| tokio::runtime::Runtime::new().unwrap()).handle().clone())
+    ///     .build()?;
+    /// # Ok::<(), ssmconf::Error>(())
+    /// ```
+    pub fn runtime_fn(mut self, runtime: impl Fn() -> tokio::runtime::Handle + Send + Sync + 'static) -> Self {
+        self.runtime = Some(Background::Provider(Arc::new(runtime)));
         self
     }
 

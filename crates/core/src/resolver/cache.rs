@@ -29,12 +29,13 @@
 
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
 
 use super::clock::{Clock, Coarse};
+use super::per_process::{Local, PerProcess};
 use crate::Value;
 use crate::error::StoreError;
 
@@ -142,21 +143,30 @@ pub(crate) struct Slot {
     epoch: AtomicU64,
     /// Mirror of `flight.completed`, readable without the lock.
     completed: AtomicU64,
-    pub(crate) flight: tokio::sync::Mutex<Flight>,
     fresh: ArcSwapOption<Fresh>,
     last_good: ArcSwapOption<Fetched>,
-    /// A background refresh (`refresh_ahead`) is running.
-    refreshing: std::sync::atomic::AtomicBool,
     /// See the module's documentation: generation and certain-until tick.
     stamp: AtomicU64,
-    /// Held while `fresh` and `stamp` change, so that they change together.
-    publish: Mutex<()>,
+    /// The flight lock, the publish lock (held while `fresh` and `stamp`
+    /// change, so that they change together) and the refresh flag, of this
+    /// process: a fork child makes its own.
+    local: PerProcess,
 }
 
 impl Slot {
     /// Fetches completed so far; read before waiting on the flight lock.
     pub(crate) fn completed(&self) -> u64 {
         self.completed.load(Ordering::Acquire)
+    }
+
+    /// This process's state of the slot.
+    fn local(&self) -> Arc<Local> {
+        self.local.get(self.completed())
+    }
+
+    /// The single-flight lock of this key, in this process.
+    pub(crate) fn flight(&self) -> Arc<tokio::sync::Mutex<Flight>> {
+        self.local().flight.clone()
     }
 }
 
@@ -218,7 +228,8 @@ impl Cache {
     /// together.
     fn publish(&self, idx: usize, cached: Option<&Arc<Cached>>) {
         let slot = &self.slots[idx];
-        let _publishing = slot.publish.lock().unwrap_or_else(PoisonError::into_inner);
+        let local = slot.local();
+        let _publishing = local.publish.lock().unwrap_or_else(PoisonError::into_inner);
         let generation = stamp_generation(slot.stamp.load(Ordering::Relaxed)).wrapping_add(1);
         let Some(cached) = cached else {
             slot.fresh.store(None);
@@ -306,11 +317,11 @@ impl Cache {
     /// Claims the background refresh of `idx`: true for the one caller that
     /// must run it, until [`end_refresh`](Self::end_refresh).
     pub(crate) fn begin_refresh(&self, idx: usize) -> bool {
-        !self.slots[idx].refreshing.swap(true, Ordering::AcqRel)
+        !self.slots[idx].local().refreshing.swap(true, Ordering::AcqRel)
     }
 
     pub(crate) fn end_refresh(&self, idx: usize) {
-        self.slots[idx].refreshing.store(false, Ordering::Release);
+        self.slots[idx].local().refreshing.store(false, Ordering::Release);
     }
 
     pub(crate) fn stale(&self, idx: usize) -> Option<Arc<Fetched>> {

@@ -22,7 +22,7 @@ impl Inner {
         let slot = self.cache.slot(idx);
         let arrived = slot.completed();
         let epoch = self.cache.epoch(idx);
-        let mut flight = slot.flight.lock().await;
+        let mut flight = slot.flight().lock_owned().await;
         if flight.completed > arrived
             && let Some(last) = flight.last.as_ref().filter(|l| l.epoch == epoch)
         {
@@ -60,7 +60,7 @@ impl Inner {
         batch.dedup();
         let mut guards = Vec::with_capacity(batch.len());
         for &idx in &batch {
-            guards.push(self.cache.slot(idx).flight.lock().await);
+            guards.push(self.cache.slot(idx).flight().lock_owned().await);
         }
         let now = self.clock.now();
         let (need, mut guards): (Vec<usize>, Vec<_>) = batch

@@ -5,6 +5,9 @@ mod cache;
 mod chain;
 mod clock;
 mod fetch;
+#[cfg(all(test, unix))]
+mod fork_tests;
+mod per_process;
 mod refresh;
 #[cfg(test)]
 mod refresh_tests;
@@ -105,7 +108,7 @@ pub(crate) struct Inner {
     pub(crate) ttl_jitter: f64,
     pub(crate) snapshot: Option<snapshot::Snapshot>,
     /// Where background work runs when no runtime is current.
-    pub(crate) runtime: Option<tokio::runtime::Handle>,
+    pub(crate) runtime: Option<refresh::Background>,
 }
 
 impl Inner {

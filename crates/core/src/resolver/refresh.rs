@@ -45,9 +45,10 @@ impl Inner {
     }
 
     /// The runtime for background work: the current one, else the
-    /// builder's (`None` outside both).
+    /// builder's (`None` outside both, or in a fork child of the process
+    /// whose handle the builder got).
     fn background(&self) -> Option<tokio::runtime::Handle> {
-        tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.clone())
+        tokio::runtime::Handle::try_current().ok().or_else(|| self.runtime.as_ref()?.get())
     }
 
     /// Runs `task` in the background: on the current runtime, the
@@ -73,7 +74,7 @@ impl Inner {
     /// the read after that fetches (and falls back) as usual.
     async fn refresh(&self, idx: usize) {
         let slot = self.cache.slot(idx);
-        let mut flight = slot.flight.lock().await;
+        let mut flight = slot.flight().lock_owned().await;
         let cached = self.request(&[idx]).await.pop().expect("one outcome per key");
         if let Outcome::Failed(e) = &cached.outcome {
             let key = self.key(idx);
@@ -184,5 +185,42 @@ struct RefreshDone(Arc<Inner>, usize);
 impl Drop for RefreshDone {
     fn drop(&mut self) {
         self.0.cache.end_refresh(self.1);
+    }
+}
+
+/// Where background work runs when the read that starts it is not inside a
+/// runtime (see [`ResolverBuilder::runtime`](super::ResolverBuilder::runtime)).
+#[derive(Clone)]
+pub(crate) enum Background {
+    /// A handle, good in the process that gave it.
+    Handle { handle: tokio::runtime::Handle, generation: u64 },
+    /// Asked each time.
+    Provider(Arc<dyn Fn() -> tokio::runtime::Handle + Send + Sync>),
+}
+
+impl Background {
+    pub(crate) fn handle(handle: tokio::runtime::Handle) -> Self {
+        Background::Handle { handle, generation: crate::fork::generation() }
+    }
+
+    /// The runtime to use now, in this process.
+    fn get(&self) -> Option<tokio::runtime::Handle> {
+        match self {
+            // In a fork child the parent's workers are gone: a task spawned
+            // there would never run (and its refresh flag never clear).
+            Background::Handle { handle, generation } => {
+                (*generation == crate::fork::generation()).then(|| handle.clone())
+            }
+            Background::Provider(runtime) => Some(runtime()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Background {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Background::Handle { generation, .. } => f.debug_struct("Handle").field("generation", generation).finish(),
+            Background::Provider(_) => f.write_str("Provider"),
+        }
     }
 }

@@ -3,6 +3,7 @@
 mod file;
 mod memory;
 mod ssm;
+mod ssm_fork;
 
 use std::fmt;
 use std::time::SystemTime;
@@ -160,7 +161,9 @@ pub(crate) fn select_version<'a, V>(
 /// A place parameters live in: SSM, memory, a file, or your own.
 ///
 /// Implementations must be cheap to share (`Arc<dyn ParameterStore>`) and
-/// safe to call from many tasks at once. A store never logs values.
+/// safe to call from many tasks at once. A store never logs values. A store
+/// that holds connections makes new ones in a child of `fork()`: see
+/// [`fork::generation`](crate::fork::generation).
 ///
 /// ```
 /// use async_trait::async_trait;

@@ -1,5 +1,6 @@
 //! [`SsmStore`]: AWS Systems Manager Parameter Store through aws-sdk-ssm.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -11,6 +12,7 @@ use aws_sdk_ssm::config::Credentials;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::{ParameterTier, ParameterType, ResourceTypeForTagging, Tag};
 
+use super::ssm_fork::PerProcessClient;
 use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
@@ -44,9 +46,15 @@ const STANDARD_TIER_MAX: usize = 4096;
 ///     .await;
 /// # }
 /// ```
+///
+/// After `fork()`, the child's first request makes a client of its own
+/// (connections, credentials), from the same settings: see
+/// [`crate::fork`].
 #[derive(Debug, Clone)]
 pub struct SsmStore {
     client: Client,
+    /// The client of a fork child.
+    per_process: Arc<PerProcessClient>,
 }
 
 impl SsmStore {
@@ -63,15 +71,26 @@ impl SsmStore {
 
     /// A store on a client you built. Its retry and timeout settings are
     /// used as they are.
+    ///
+    /// In a fork child, requests go through a client made from this one's
+    /// configuration with a fresh credentials cache (and a fresh default
+    /// HTTP client, unless the configuration names one: then that one is
+    /// kept, and must cope with a fork itself).
     #[must_use]
     pub fn from_client(client: Client) -> Self {
-        SsmStore { client }
+        SsmStore { client, per_process: Arc::new(PerProcessClient::new(None)) }
     }
 
-    /// The SDK client.
+    /// The SDK client the store was made with (in a fork child, requests
+    /// use one made there).
     #[must_use]
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The client for a request from this process.
+    async fn here(&self) -> Client {
+        self.per_process.get(&self.client).await
     }
 }
 
@@ -126,6 +145,12 @@ impl SsmStoreBuilder {
 
     /// Loads the AWS configuration and builds the store.
     pub async fn build(self) -> SsmStore {
+        let per_process = Arc::new(PerProcessClient::new(Some(self.clone())));
+        SsmStore { client: self.build_client().await, per_process }
+    }
+
+    /// Loads the AWS configuration and builds the client.
+    pub(super) async fn build_client(self) -> Client {
         let attempt_timeout = self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
@@ -152,7 +177,7 @@ impl SsmStoreBuilder {
         if let Some(credentials) = self.credentials {
             loader = loader.credentials_provider(credentials);
         }
-        SsmStore { client: Client::new(&loader.load().await) }
+        Client::new(&loader.load().await)
     }
 }
 
@@ -160,7 +185,8 @@ impl SsmStoreBuilder {
 impl ParameterStore for SsmStore {
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
         let out = self
-            .client
+            .here()
+            .await
             .get_parameters()
             .set_names(Some(names.to_vec()))
             .with_decryption(true)
@@ -194,7 +220,7 @@ impl ParameterStore for SsmStore {
     }
 
     async fn get_parameter(&self, name: &str) -> Result<Option<Parameter>, StoreError> {
-        let result = self.client.get_parameter().name(name).with_decryption(true).send().await;
+        let result = self.here().await.get_parameter().name(name).with_decryption(true).send().await;
         let out = match result {
             Ok(out) => out,
             // A missing parameter, version, label or secret (Secrets
@@ -227,7 +253,8 @@ impl ParameterStore for SsmStore {
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::new(StoreErrorKind::Rejected, format!("bad tag: {e}")))?;
         let mut put = self
-            .client
+            .here()
+            .await
             .put_parameter()
             .name(&request.name)
             .value(&request.value)
@@ -243,7 +270,8 @@ impl ParameterStore for SsmStore {
         }
         let out = put.send().await.map_err(|e| classify(e, secret))?;
         if request.overwrite && !tags.is_empty() {
-            self.client
+            self.here()
+                .await
                 .add_tags_to_resource()
                 .resource_type(ResourceTypeForTagging::Parameter)
                 .resource_id(&request.name)
@@ -260,7 +288,8 @@ impl ParameterStore for SsmStore {
         let mut token: Option<String> = None;
         loop {
             let result = self
-                .client
+                .here()
+                .await
                 .get_parameter_history()
                 .name(name)
                 .with_decryption(true)
@@ -293,7 +322,8 @@ impl ParameterStore for SsmStore {
         let mut token: Option<String> = None;
         loop {
             let out = self
-                .client
+                .here()
+                .await
                 .get_parameters_by_path()
                 .path(path)
                 .recursive(true)
