@@ -58,6 +58,8 @@ mod events;
 mod resolved;
 mod resolver;
 mod schema;
+#[cfg(feature = "shared")]
+mod shared;
 mod store;
 mod value;
 

@@ -47,6 +47,10 @@ const STANDARD_TIER_MAX: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct SsmStore {
     client: Client,
+    /// The endpoint given or found in the environment (for the scope).
+    endpoint: Option<String>,
+    /// The credentials, asked once for the account (for the scope).
+    credentials: Option<aws_sdk_ssm::config::SharedCredentialsProvider>,
 }
 
 impl SsmStore {
@@ -65,7 +69,7 @@ impl SsmStore {
     /// used as they are.
     #[must_use]
     pub fn from_client(client: Client) -> Self {
-        SsmStore { client }
+        SsmStore { client, endpoint: None, credentials: None }
     }
 
     /// The SDK client.
@@ -143,6 +147,12 @@ impl SsmStoreBuilder {
         if let Some(region) = self.region {
             loader = loader.region(aws_config::Region::new(region));
         }
+        let endpoint = self
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_SSM").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .filter(|e| !e.is_empty());
         if let Some(url) = self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
@@ -152,12 +162,32 @@ impl SsmStoreBuilder {
         if let Some(credentials) = self.credentials {
             loader = loader.credentials_provider(credentials);
         }
-        SsmStore { client: Client::new(&loader.load().await) }
+        let config = loader.load().await;
+        SsmStore { client: Client::new(&config), endpoint, credentials: config.credentials_provider() }
     }
 }
 
 #[async_trait]
 impl ParameterStore for SsmStore {
+    /// `ssm:REGION:ACCOUNT:ENDPOINT`: the account when the credentials
+    /// name it (`AWS_ACCOUNT_ID`, a profile's `aws_account_id`, SSO), else
+    /// `-`; the endpoint when one was given, else `-`. `None` without a
+    /// Region.
+    async fn cache_scope(&self) -> Option<String> {
+        use aws_sdk_ssm::config::ProvideCredentials;
+        let config = self.client.config();
+        let region = config.region()?.to_string();
+        let account = match &self.credentials {
+            Some(provider) => {
+                let found = tokio::time::timeout(Duration::from_secs(3), provider.provide_credentials()).await;
+                found.ok().and_then(Result::ok).and_then(|c| c.account_id().map(|a| a.as_str().to_string()))
+            }
+            None => None,
+        };
+        let account = account.unwrap_or_else(|| "-".into());
+        Some(format!("ssm:{region}:{account}:{}", self.endpoint.as_deref().unwrap_or("-")))
+    }
+
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
         let out = self
             .client
