@@ -484,3 +484,92 @@ fn a_bad_key_or_url_is_a_clear_error_that_shows_no_secret() {
         .unwrap_err();
     assert!(err.to_string().contains("is not a Redis URL") && !err.to_string().contains("pw123"), "{err}");
 }
+
+/// The child of [`a_lock_holder_killed_mid_fetch_delays_the_others_at_most_the_lock_bound`]:
+/// takes the lock of `g.k0`, then hangs in its SSM request (an endpoint
+/// that accepts connections and never answers) until it is killed. Does
+/// nothing unless the parent set `SSMCONF_TEST_HOLDER_REDIS`.
+#[test]
+#[ignore = "the child process of a_lock_holder_killed_mid_fetch_...; that test runs it"]
+fn holder_child() {
+    let (Ok(url), Ok(stage), Ok(yaml)) = (
+        std::env::var("SSMCONF_TEST_HOLDER_REDIS"),
+        std::env::var("SSMCONF_TEST_HOLDER_STAGE"),
+        std::env::var("SSMCONF_TEST_HOLDER_YAML"),
+    ) else {
+        return;
+    };
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    deadline(120, async move {
+        let store = SsmStore::builder()
+            .region("us-east-1")
+            .endpoint_url(endpoint)
+            .credentials(Credentials::new("testing", "testing", None, None, "holder"))
+            .attempt_timeout(Duration::from_secs(100))
+            .build()
+            .await;
+        let r = Resolver::builder(harness::schema(&yaml))
+            .var("stage", &stage)
+            .store(store)
+            .shared_cache(url)
+            .shared_cache_namespace(format!("holder-{stage}"))
+            .shared_cache_lock(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        let _ = r.get::<i64>("g.k0").await;
+        panic!("the request should hang until this process is killed");
+    });
+}
+
+#[test]
+fn a_lock_holder_killed_mid_fetch_delays_the_others_at_most_the_lock_bound() {
+    let redis = RedisServer::start();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
+    let (stage, yaml) = rt.block_on(seeded("killedholder", 1));
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "holder_child", "--ignored", "--nocapture", "--test-threads", "1"])
+        .env("SSMCONF_TEST_HOLDER_REDIS", redis.url())
+        .env("SSMCONF_TEST_HOLDER_STAGE", &stage)
+        .env("SSMCONF_TEST_HOLDER_YAML", &yaml)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the child holds the lock, mid-fetch.
+    let until = Instant::now() + Duration::from_secs(30);
+    while !redis.dump().iter().any(|(k, _)| k.contains(&format!("holder-{stage}")) && k.ends_with("|lock")) {
+        assert!(Instant::now() < until, "the child never took the lock");
+        assert!(child.try_wait().unwrap().is_none(), "the child ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = Instant::now();
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(30), async {
+            let mut fleet = Vec::new();
+            for _ in 0..4 {
+                fleet.push(
+                    Resolver::builder(harness::schema(&yaml))
+                        .var("stage", &stage)
+                        .store(harness::store().await)
+                        .shared_cache(redis.url())
+                        .shared_cache_namespace(format!("holder-{stage}"))
+                        .shared_cache_lock(Duration::from_secs(2))
+                        .build()
+                        .unwrap(),
+                );
+            }
+            let reads = fleet.iter().map(|r| async move { r.require::<i64>("g.k0").await.unwrap() });
+            let values = futures_util::future::join_all(reads).await;
+            assert!(values.iter().all(|v| *v == 1000));
+            let took = killed.elapsed();
+            assert!(took < Duration::from_millis(2000 + 1000), "within the dead holder's lock bound: {took:?}");
+            let calls: u64 = fleet.iter().map(|r| r.stats().ssm_calls).sum();
+            assert_eq!(calls, 1, "after the lock expired, one of them fetched for all");
+        })
+        .await
+        .expect("the test passed its deadline");
+    });
+}

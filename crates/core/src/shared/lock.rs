@@ -5,7 +5,9 @@
 //! `DEL` (dogpile.cache's fault: releasing a lock that expired and that
 //! another process took since). Every lock expires on its own after the
 //! bound (the SSM deadline and its retries, 12 s by default), so a holder
-//! that dies costs the others at most that bound, never a hang.
+//! that dies costs the others at most that bound, never a hang. A waiter
+//! that sees the lock pass to a new holder (one that took over from a dead
+//! one) waits one more bound for it, once: at most two bounds in all.
 
 use std::time::Duration;
 
@@ -32,15 +34,30 @@ fn set_nx(cmd: &mut redis::Cmd, name: &str, token: &str, hold: Duration) {
     cmd.arg(lock_name(name)).arg(token).arg("NX").arg("PX").arg(ms);
 }
 
-/// Takes the lock of `name` for `hold`: `Ok(Some(token))` when taken,
-/// `Ok(None)` when another process holds it, `Err` when Redis did not
-/// answer.
-pub(crate) async fn acquire(link: &Link, name: &str, hold: Duration) -> Result<Option<String>, Skipped> {
+/// What a try for a lock came to.
+#[derive(Debug)]
+pub(crate) enum Lock {
+    /// Ours, with our token.
+    Taken(String),
+    /// Another process holds it: its token (`None` if it just went).
+    Held(Option<String>),
+}
+
+/// Tries to take the lock of `name` for `hold`, and tells who holds it
+/// otherwise, in one request; `Err` when Redis did not answer.
+pub(crate) async fn acquire(link: &Link, name: &str, hold: Duration) -> Result<Lock, Skipped> {
     let token = token();
     let mut cmd = redis::cmd("SET");
     set_nx(&mut cmd, name, &token, hold);
-    let taken = link.run("locking", |mut c| async move { cmd.query_async::<Option<String>>(&mut c).await }).await?;
-    Ok(taken.map(|_| token))
+    let mut pipe = redis::pipe();
+    pipe.add_command(cmd).cmd("GET").arg(lock_name(name));
+    let (taken, holder) = link
+        .run("locking", |mut c| async move { pipe.query_async::<(Option<String>, Option<String>)>(&mut c).await })
+        .await?;
+    Ok(match taken {
+        Some(_) => Lock::Taken(token),
+        None => Lock::Held(holder),
+    })
 }
 
 /// Takes the locks of `names` in one request: per name, its token when

@@ -409,11 +409,14 @@ impl Inner {
         if let Some(cached) = self.read_many(shared, &named, false).await.pop().flatten() {
             return self.with_fleet_stale(shared, idx, name, cached).await;
         }
-        let deadline = Instant::now() + shared.lock_for;
+        let mut deadline = Instant::now() + shared.lock_for;
         let mut pause = Duration::from_millis(2);
+        // The holder seen first, and whether the wait restarted once for a
+        // new holder (one that took over from a dead one is alive).
+        let (mut first_holder, mut restarted) = (None, false);
         let token = loop {
             match lock::acquire(&shared.link, name, shared.lock_for).await {
-                Ok(Some(token)) => {
+                Ok(lock::Lock::Taken(token)) => {
                     // The holder before us may have written just now.
                     if let Some(cached) = self.read_many(shared, &named, false).await.pop().flatten() {
                         self.write_back(shared, &[], &[(name.clone(), token)]).await;
@@ -421,7 +424,14 @@ impl Inner {
                     }
                     break Some(token);
                 }
-                Ok(None) => {}
+                Ok(lock::Lock::Held(holder)) => match &first_holder {
+                    None => first_holder = holder,
+                    Some(first) if !restarted && holder.as_ref().is_some_and(|h| h != first) => {
+                        restarted = true;
+                        deadline = Instant::now() + shared.lock_for;
+                    }
+                    Some(_) => {}
+                },
                 Err(link::Skipped) => break None,
             }
             let now = Instant::now();
