@@ -573,3 +573,28 @@ fn a_lock_holder_killed_mid_fetch_delays_the_others_at_most_the_lock_bound() {
         .expect("the test passed its deadline");
     });
 }
+
+#[test]
+fn a_full_redis_refusing_writes_changes_no_answer() {
+    let redis = RedisServer::start_with(None, &["--maxmemory-policy", "noeviction"]);
+    // 4 MB of data, then a 1 MB limit: every write is refused (OOM).
+    let mut c = redis.conn();
+    let junk = vec![b'x'; 64 * 1024];
+    for i in 0..64 {
+        let () = redis::cmd("SET").arg(format!("junk{i}")).arg(&junk).query(&mut c).unwrap();
+    }
+    let () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg("1mb").query(&mut c).unwrap();
+    let refused = redis::cmd("SET").arg("tiny").arg("1").query::<()>(&mut c).unwrap_err();
+    assert!(refused.to_string().contains("OOM"), "{refused}");
+    deadline(60, async {
+        let (stage, yaml) = seeded("oom", 3).await;
+        let r = resolver(&yaml, &stage, harness::store().await, &redis.url(), None);
+        assert_eq!(r.load_all().await.unwrap().loaded, 3);
+        for i in 0..3 {
+            assert_eq!(r.require::<i64>(&format!("g.k{i}")).await.unwrap(), 1000 + i);
+        }
+        let other = resolver(&yaml, &stage, harness::store().await, &redis.url(), None);
+        assert_eq!(other.require::<i64>("g.k1").await.unwrap(), 1001);
+        assert!(r.stats().shared_errors >= 1, "the refused writes are counted: {:?}", r.stats());
+    });
+}

@@ -156,3 +156,20 @@ def test_a_redis_that_is_not_there_changes_no_answer(
     assert time.monotonic() - started < 5
     assert r.explain("g.epochs").source == "ssm"
     assert r.stats()["shared_errors"] >= 1
+
+
+def test_ssmconf_shared_cache_names_the_redis_for_resolvers_that_do_not(
+    make_resolver: Callable[..., ssmconf.Resolver],
+    stage: str,
+    seed: Callable[..., int],
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed(f"/it/{stage}/epochs", "21")
+    monkeypatch.setenv("SSMCONF_SHARED_CACHE", redis_url)
+    first = make_resolver(SCHEMA)
+    assert first.get("g.epochs") == 21
+    second = make_resolver(SCHEMA)
+    assert second.get("g.epochs") == 21
+    assert second.explain("g.epochs").source == "shared"
+    assert second.stats()["ssm_calls"] == 0

@@ -128,6 +128,18 @@ impl Link {
         c.open_until = Some(Instant::now() + c.wait);
     }
 
+    /// Runs a pipeline within the budget, through the circuit, as
+    /// [`run`](Self::run) does; an error answer to any of its commands
+    /// (Redis out of memory, say) counts as a failure too.
+    pub(crate) async fn run_pipeline(&self, what: &str, pipe: redis::Pipeline) -> Result<Vec<redis::Value>, Skipped> {
+        let values = self.run(what, |mut c| async move { pipe.query_async::<Vec<redis::Value>>(&mut c).await }).await?;
+        if let Some(redis::Value::ServerError(e)) = values.iter().find(|v| matches!(v, redis::Value::ServerError(_))) {
+            self.failed(&format!("{what}: {e:?}"));
+            return Err(Skipped);
+        }
+        Ok(values)
+    }
+
     /// Runs one request within the budget, through the circuit.
     pub(crate) async fn run<T, F, Fut>(&self, what: &str, request: F) -> Result<T, Skipped>
     where

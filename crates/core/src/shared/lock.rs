@@ -77,13 +77,12 @@ pub(crate) async fn acquire_many<'a>(
         pipe.add_command(cmd);
         tokens.push(token);
     }
-    let taken =
-        link.run("locking", |mut c| async move { pipe.query_async::<Vec<Option<String>>>(&mut c).await }).await.ok()?;
-    Some(tokens.into_iter().zip(taken).map(|(token, ok)| ok.map(|_| token)).collect())
+    let taken = link.run_pipeline("locking", pipe).await.ok()?;
+    Some(tokens.into_iter().zip(taken).map(|(token, ok)| matches!(ok, redis::Value::Okay).then_some(token)).collect())
 }
 
 /// Adds the release of the lock of `name`, if it still holds `token`, to
 /// `pipe`.
 pub(crate) fn release(pipe: &mut redis::Pipeline, name: &str, token: &str) {
-    pipe.cmd("EVAL").arg(RELEASE).arg(1).arg(lock_name(name)).arg(token).ignore();
+    pipe.cmd("EVAL").arg(RELEASE).arg(1).arg(lock_name(name)).arg(token);
 }

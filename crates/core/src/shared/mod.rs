@@ -319,17 +319,17 @@ impl Inner {
             any = true;
             match &cached.outcome {
                 Outcome::Found(_) => {
-                    pipe.cmd("SET").arg(name).arg(fresh).arg("PX").arg(millis(ttl)).ignore();
+                    pipe.cmd("SET").arg(name).arg(fresh).arg("PX").arg(millis(ttl));
                     if let Some(last) = last {
-                        pipe.cmd("SET").arg(last_name(name)).arg(last).arg("PX").arg(millis(shared.keep)).ignore();
+                        pipe.cmd("SET").arg(last_name(name)).arg(last).arg("PX").arg(millis(shared.keep));
                     }
                 }
                 Outcome::Missing => {
-                    pipe.cmd("SET").arg(name).arg(fresh).arg("PX").arg(millis(ttl)).ignore();
-                    pipe.cmd("DEL").arg(last_name(name)).ignore();
+                    pipe.cmd("SET").arg(name).arg(fresh).arg("PX").arg(millis(ttl));
+                    pipe.cmd("DEL").arg(last_name(name));
                 }
                 Outcome::Failed(_) => {
-                    pipe.cmd("SET").arg(name).arg(fresh).arg("NX").arg("PX").arg(millis(ttl.min(FAILED_FOR))).ignore();
+                    pipe.cmd("SET").arg(name).arg(fresh).arg("NX").arg("PX").arg(millis(ttl.min(FAILED_FOR)));
                 }
             }
         }
@@ -338,7 +338,7 @@ impl Inner {
             lock::release(&mut pipe, name, token);
         }
         if any {
-            let _ = shared.link.run("writing back", |mut c| async move { pipe.query_async::<()>(&mut c).await }).await;
+            let _ = shared.link.run_pipeline("writing back", pipe).await;
         }
     }
 
