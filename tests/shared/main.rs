@@ -598,3 +598,25 @@ fn a_full_redis_refusing_writes_changes_no_answer() {
         assert!(r.stats().shared_errors >= 1, "the refused writes are counted: {:?}", r.stats());
     });
 }
+
+#[test]
+fn a_key_kept_in_an_ssm_securestring_signs_like_the_key_itself() {
+    let redis = RedisServer::start();
+    deadline(60, async {
+        let (stage, yaml) = seeded("ssmkey", 1).await;
+        let key_name = format!("/sh/{stage}/cache-key");
+        harness::seed(&harness::store().await, &key_name, K1, ParameterType::SecureString).await;
+        let from_ssm = resolver(&yaml, &stage, harness::store().await, &redis.url(), Some(&format!("ssm:{key_name}")));
+        assert_eq!(from_ssm.require::<i64>("g.k0").await.unwrap(), 1000);
+        assert_eq!(from_ssm.stats().ssm_calls, 2, "the key, then the value");
+        let literal = resolver(&yaml, &stage, harness::store().await, &redis.url(), Some(K1));
+        assert_eq!(literal.explain("g.k0").await.unwrap().source, Source::Shared, "signed with the key from SSM");
+
+        // A key that cannot be read keeps the resolver off the tier: never
+        // unauthenticated.
+        let missing = resolver(&yaml, &stage, harness::store().await, &redis.url(), Some("ssm:/sh/nothing/here"));
+        let before = redis.dump();
+        assert_eq!(missing.explain("g.k0").await.unwrap().source, Source::Ssm);
+        assert_eq!(redis.dump(), before, "nothing written without the key");
+    });
+}

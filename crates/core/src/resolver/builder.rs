@@ -201,6 +201,10 @@ impl ResolverBuilder {
     /// an HMAC-SHA256 tag over its Redis key name and its bytes, a value
     /// whose tag does not verify is ignored, and secure entries are shared
     /// encrypted (AES-256-GCM). Without this, `SSMCONF_SHARED_CACHE_KEY`.
+    ///
+    /// `ssm:NAME` reads the key (or keys) from the SSM SecureString `NAME`
+    /// through the resolver's store, once, on first use; until it can be
+    /// read (retried every 30 s), the resolver does not use the tier.
     pub fn shared_cache_key(mut self, keys: impl Into<String>) -> Self {
         self.shared.keys = Some(keys.into());
         self

@@ -61,10 +61,24 @@ pub(crate) struct Options {
     pub(crate) keep: Option<Duration>,
 }
 
+/// Where the shared cache's keys come from.
+enum KeySource {
+    /// No key: values are checked against the schema only.
+    None,
+    /// Given to the builder or in `SSMCONF_SHARED_CACHE_KEY`.
+    Given(Keys),
+    /// `ssm:NAME`: in an SSM SecureString, read once on first use. Until
+    /// it is read, the tier is not used (never without the key).
+    Ssm { name: String, keys: tokio::sync::OnceCell<Keys>, failed_at: Mutex<Option<Instant>> },
+}
+
+/// How long after a failed read of an `ssm:` key the next one waits.
+const KEY_RETRY: Duration = Duration::from_secs(30);
+
 /// The tier of one resolver.
 pub(crate) struct Shared {
     link: Link,
-    keys: Option<Keys>,
+    keys: KeySource,
     namespace: Option<String>,
     /// `ssmconf:1:SCOPE|`, once known (`None`: the store names no scope).
     prefix: tokio::sync::OnceCell<Option<String>>,
@@ -84,7 +98,7 @@ impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shared")
             .field("redis", &self.link.shown())
-            .field("authenticated", &self.keys.is_some())
+            .field("authenticated", &!matches!(self.keys, KeySource::None))
             .finish_non_exhaustive()
     }
 }
@@ -100,8 +114,15 @@ impl Shared {
         let budget = options.budget.unwrap_or(DEFAULT_BUDGET);
         let link = Link::new(&url, budget).map_err(|e| ("shared_cache", e))?;
         let keys = match options.keys.or_else(|| std::env::var("SSMCONF_SHARED_CACHE_KEY").ok()) {
-            Some(text) if !text.trim().is_empty() => Some(Keys::parse(&text).map_err(|e| ("shared_cache_key", e))?),
-            _ => None,
+            Some(text) if text.trim().starts_with("ssm:") => KeySource::Ssm {
+                name: text.trim()["ssm:".len()..].to_string(),
+                keys: tokio::sync::OnceCell::new(),
+                failed_at: Mutex::new(None),
+            },
+            Some(text) if !text.trim().is_empty() => {
+                KeySource::Given(Keys::parse(&text).map_err(|e| ("shared_cache_key", e))?)
+            }
+            _ => KeySource::None,
         };
         let lock_for = options.lock.unwrap_or(DEFAULT_LOCK);
         if lock_for < Duration::from_millis(1) {
@@ -119,6 +140,16 @@ impl Shared {
             warned: Mutex::new(HashSet::new()),
             dropping: (0..leaves).map(|_| AtomicU32::new(0)).collect(),
         }))
+    }
+
+    /// The keys, once known (`None` without keys, or before an `ssm:` key
+    /// was read).
+    fn keys(&self) -> Option<&Keys> {
+        match &self.keys {
+            KeySource::None => None,
+            KeySource::Given(keys) => Some(keys),
+            KeySource::Ssm { keys, .. } => keys.get(),
+        }
     }
 
     /// Failed Redis requests and refused values.
@@ -186,7 +217,16 @@ impl Inner {
     async fn tier(&self, idx: usize) -> Option<(&Shared, String)> {
         let shared = self.shared.as_ref()?;
         let (entry, bound) = (self.entry(idx)?, self.bound(idx)?);
-        if bound.ttl.is_zero() || (entry.secure && shared.keys.is_none()) {
+        if bound.ttl.is_zero() {
+            return None;
+        }
+        if let KeySource::Ssm { .. } = shared.keys
+            && shared.keys().is_none()
+            && !self.read_key(shared).await
+        {
+            return None;
+        }
+        if entry.secure && shared.keys().is_none() {
             return None;
         }
         if shared.dropping[idx].load(Ordering::Acquire) > 0 {
@@ -196,11 +236,38 @@ impl Inner {
         Some((shared, format!("{prefix}{}", bound.name.full)))
     }
 
+    /// Reads an `ssm:` key from its SecureString (at most every 30 s while
+    /// that fails); answers whether the keys are known now.
+    async fn read_key(&self, shared: &Shared) -> bool {
+        let KeySource::Ssm { name, keys, failed_at } = &shared.keys else { return true };
+        if failed_at.lock().unwrap_or_else(PoisonError::into_inner).is_some_and(|t| t.elapsed() < KEY_RETRY) {
+            return false;
+        }
+        let read = keys
+            .get_or_try_init(|| async {
+                let found = self.call_store(self.store.get_parameters(std::slice::from_ref(name))).await;
+                match found.map_err(|e| e.to_string())?.into_iter().next().flatten() {
+                    Some(p) if p.param_type == crate::ParamType::SecureString => Keys::parse(&p.value),
+                    Some(_) => Err("it is not a SecureString".to_string()),
+                    None => Err("it does not exist".to_string()),
+                }
+            })
+            .await;
+        match read {
+            Ok(_) => true,
+            Err(why) => {
+                *failed_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+                tracing::warn!(target: "ssmconf", name, "The shared cache is not used until its key can be read from {name}: {why}");
+                false
+            }
+        }
+    }
+
     /// A value read from Redis for `idx`, decoded and checked like a value
     /// from SSM; `None` (logged once per key, counted) when it fails.
     fn accept(&self, shared: &Shared, idx: usize, name: &str, stored: &[u8]) -> Option<Arc<Cached>> {
         let entry = self.entry(idx)?;
-        let checked = codec::decode(shared.keys.as_ref(), name, stored, entry.secure)
+        let checked = codec::decode(shared.keys(), name, stored, entry.secure)
             .map_err(|refused| refused.to_string())
             .and_then(|(record, raw)| match raw {
                 Some(raw) => entry.decode(&raw).map(|v| (record, Some((v, raw)))),
@@ -282,7 +349,7 @@ impl Inner {
             by: origin(),
             message: None,
         };
-        let keys = shared.keys.as_ref();
+        let keys = shared.keys();
         match &cached.outcome {
             Outcome::Found(f) => {
                 // Shared only as SSM gave it (a value from another process is

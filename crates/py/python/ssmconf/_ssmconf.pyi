@@ -201,7 +201,8 @@ class Resolver:
     ``SSMCONF_SHARED_CACHE``) shares fetched values with a fleet through Redis
     (source ``"shared"``); ``shared_cache_key`` (32 bytes as hex or base64, a
     list or a comma-separated string for rotation, else
-    ``SSMCONF_SHARED_CACHE_KEY``) authenticates them and lets secure entries be
+    ``SSMCONF_SHARED_CACHE_KEY``; ``"ssm:NAME"`` reads it from a SecureString)
+    authenticates them and lets secure entries be
     shared encrypted; ``shared_cache_namespace`` scopes the entries instead of
     the store's Region and account.
     """
