@@ -7,6 +7,10 @@
 //! probes, and a success closes it again. The wait doubles from 500 ms up
 //! to 30 s while Redis stays down. One warning is logged when the circuit
 //! opens, one info line when it closes: one warning per outage.
+//!
+//! The manager is made lazily, in the tokio runtime of the first request,
+//! and made again after a request fails with an error (a probe then runs
+//! in the runtime current at that time) and in a forked child.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -162,6 +166,10 @@ impl Link {
                 Ok(value)
             }
             Ok(Err(e)) => {
+                // The next request (a probe) makes a new manager in the
+                // runtime current then: this one's tasks may have ended
+                // with the runtime they were made in.
+                *self.manager.lock().unwrap_or_else(PoisonError::into_inner) = None;
                 self.failed(&format!("{what}: {e}"));
                 Err(Skipped)
             }
