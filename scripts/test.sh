@@ -19,6 +19,12 @@ if ! cmp -s scripts/requirements-test.txt "$stamp" 2>/dev/null; then
   cp scripts/requirements-test.txt "$stamp"
 fi
 export MOTO_SERVER="$PWD/$venv/bin/moto_server"
+# The shared cache's tests start their own redis-server (Debian's package).
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "==> installing redis-server (apt-get)"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+fi
 # Tests must never reach real AWS: no profile, no instance metadata.
 export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SSM

@@ -235,7 +235,7 @@ impl Resolver {
             .call_store(inner.store.put_parameter(&request))
             .await
             .map_err(|source| Error::Store { what: format!("`{key}` ({})", request.name), source })?;
-        inner.cache.invalidate(idx);
+        inner.invalidate_everywhere(&[idx]);
         tracing::info!(target: "ssmconf", key, version, "Parameter updated in Parameter Store: {} (version {version})", request.name);
         Ok(version)
     }
@@ -329,7 +329,7 @@ impl Resolver {
                 };
                 match inner.call_store(inner.store.put_parameter(&request)).await {
                     Ok(version) => {
-                        inner.cache.invalidate(idx);
+                        inner.invalidate_everywhere(&[idx]);
                         tracing::info!(target: "ssmconf", key = %item.key, version, "Parameter updated in Parameter Store: {} (version {version})", item.ssm_param);
                         item.version = Some(version);
                     }

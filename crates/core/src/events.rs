@@ -39,7 +39,7 @@ impl Resolver {
         };
         idxs.iter()
             .map(|&idx| {
-                self.inner.cache.invalidate(idx);
+                self.inner.invalidate_everywhere(&[idx]);
                 let key = self.inner.key(idx).to_string();
                 tracing::info!(target: "ssmconf", key = %key, name, "Parameter changed in Parameter Store; dropped from the cache");
                 key

@@ -63,6 +63,8 @@ mod ops;
 mod resolved;
 mod resolver;
 mod schema;
+#[cfg(feature = "shared")]
+mod shared;
 mod store;
 mod value;
 

@@ -45,6 +45,8 @@ pub(crate) struct Baseline {
     ssm_errors: AtomicU64,
     stale_served: AtomicU64,
     defaults_served: AtomicU64,
+    shared_hits: AtomicU64,
+    shared_errors: AtomicU64,
 }
 
 /// The part of a monotonic counter not yet reported; moves the baseline.
@@ -62,6 +64,8 @@ impl Baseline {
             ssm_errors: take(&self.ssm_errors, now.ssm_errors),
             stale_served: take(&self.stale_served, now.stale_served),
             defaults_served: take(&self.defaults_served, now.defaults_served),
+            shared_hits: take(&self.shared_hits, now.shared_hits),
+            shared_errors: take(&self.shared_errors, now.shared_errors),
         }
     }
 }
@@ -155,7 +159,7 @@ impl Resolver {
     /// `Hits`, `Misses`, `SsmCalls`, `SsmErrors`, `StaleServed`,
     /// `DefaultsServed`, `SharedHits` (unit `Count`) and `HitRate` (unit
     /// `Percent`: `100 * Hits / (Hits + Misses)`, and 100 when there were no
-    /// reads). `SharedHits` is 0 until a shared cache tier exists.
+    /// reads). `SharedHits` counts answers from the shared cache (0 without one).
     ///
     /// `dimensions` (name, value) become one dimension set, in the order
     /// given, and top-level members of the line. Print the line from a
@@ -234,8 +238,7 @@ impl Resolver {
             counts.ssm_errors,
             counts.stale_served,
             counts.defaults_served,
-            // The shared cache tier does not exist yet: nothing is shared.
-            0,
+            counts.shared_hits,
         ];
         let mut counts = counts.into_iter();
         for (name, unit) in METRICS {

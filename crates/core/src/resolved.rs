@@ -19,6 +19,9 @@ pub enum Source {
     Cache,
     /// Parameter Store, fresh or from the cache.
     Ssm,
+    /// The shared cache: a value another process fetched from Parameter
+    /// Store less than its TTL ago (fresh, or from this process's cache).
+    Shared,
     /// The last value SSM gave, served because a fetch failed.
     Stale,
     /// The schema's `default`.
@@ -32,14 +35,15 @@ pub enum Source {
 }
 
 impl Source {
-    /// The lowercase name: `env`, `ssm`, `stale`, `default`, `caller`,
-    /// `literal`, `none` (and `cache` for a step).
+    /// The lowercase name: `env`, `ssm`, `shared`, `stale`, `default`,
+    /// `caller`, `literal`, `none` (and `cache` for a step).
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Env => "env",
             Source::Cache => "cache",
             Source::Ssm => "ssm",
+            Source::Shared => "shared",
             Source::Stale => "stale",
             Source::Default => "default",
             Source::Caller => "caller",
@@ -123,4 +127,10 @@ pub struct Stats {
     pub stale_served: u64,
     /// Reads answered with the schema's or the caller's default.
     pub defaults_served: u64,
+    /// Reads that the shared cache answered (another process's fetch).
+    pub shared_hits: u64,
+    /// Shared cache requests that failed or timed out, and values read
+    /// from it that were refused (garbled, not authenticated, or not valid
+    /// for their entry).
+    pub shared_errors: u64,
 }

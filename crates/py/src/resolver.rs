@@ -40,6 +40,22 @@ impl<'py> FromPyObject<'_, 'py> for RefreshAhead {
     }
 }
 
+/// `shared_cache_key=`: one key, a comma-separated string, or a list.
+struct KeyList(String);
+
+impl<'py> FromPyObject<'_, 'py> for KeyList {
+    type Error = PyErr;
+
+    fn extract(object: Borrowed<'_, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(one) = object.extract::<String>() {
+            return Ok(KeyList(one));
+        }
+        object.extract::<Vec<String>>().map(|keys| KeyList(keys.join(","))).map_err(|_| {
+            PyTypeError::new_err("shared_cache_key must be a str (32 bytes as hex or base64) or a list of them")
+        })
+    }
+}
+
 /// `refresh_ahead=True`: refresh in the last fifth of a TTL.
 const DEFAULT_REFRESH_AHEAD: f64 = 0.2;
 
@@ -171,6 +187,7 @@ fn report_dict(py: Python<'_>, r: ssmconf::LoadReport) -> PyResult<Bound<'_, PyD
     d.set_item("missing", r.missing)?;
     d.set_item("failed", r.failed)?;
     d.set_item("skipped", r.skipped)?;
+    d.set_item("shared", r.shared)?;
     Ok(d)
 }
 
@@ -215,7 +232,7 @@ impl PyResolver {
 #[pymethods]
 impl PyResolver {
     #[new]
-    #[pyo3(signature = (schema, vars=None, ttl=None, store=None, *, snapshot=None, refresh_ahead=None, ttl_jitter=None))]
+    #[pyo3(signature = (schema, vars=None, ttl=None, store=None, *, snapshot=None, refresh_ahead=None, ttl_jitter=None, shared_cache=None, shared_cache_key=None, shared_cache_namespace=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -226,6 +243,9 @@ impl PyResolver {
         snapshot: Option<PathBuf>,
         refresh_ahead: Option<RefreshAhead>,
         ttl_jitter: Option<f64>,
+        shared_cache: Option<String>,
+        shared_cache_key: Option<KeyList>,
+        shared_cache_namespace: Option<String>,
     ) -> PyResult<Self> {
         let schema = load_schema(py, schema)?;
         let mut builder = Resolver::builder(schema)
@@ -237,6 +257,15 @@ impl PyResolver {
             .ttl_jitter(ttl_jitter.unwrap_or(0.0));
         if let Some(path) = snapshot {
             builder = builder.snapshot(path);
+        }
+        if let Some(url) = shared_cache {
+            builder = builder.shared_cache(url);
+        }
+        if let Some(keys) = shared_cache_key {
+            builder = builder.shared_cache_key(keys.0);
+        }
+        if let Some(namespace) = shared_cache_namespace {
+            builder = builder.shared_cache_namespace(namespace);
         }
         if let Some(ttl) = ttl {
             let ttl = Duration::try_from_secs_f64(ttl)
@@ -344,6 +373,8 @@ impl PyResolver {
         d.set_item("ssm_errors", s.ssm_errors)?;
         d.set_item("stale_served", s.stale_served)?;
         d.set_item("defaults_served", s.defaults_served)?;
+        d.set_item("shared_hits", s.shared_hits)?;
+        d.set_item("shared_errors", s.shared_errors)?;
         Ok(d)
     }
 

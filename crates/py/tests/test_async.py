@@ -114,8 +114,8 @@ def test_aload_all(make_resolver, seed, stage):
         return await r.aload_all(), await r.aload_all()
 
     first, second = asyncio.run(main())
-    assert first == {"loaded": 1, "missing": 2, "failed": 0, "skipped": 0}
-    assert second == {"loaded": 0, "missing": 0, "failed": 0, "skipped": 3}
+    assert first == {"loaded": 1, "missing": 2, "failed": 0, "skipped": 0, "shared": 0}
+    assert second == {"loaded": 0, "missing": 0, "failed": 0, "skipped": 3, "shared": 0}
     assert r.stats()["ssm_calls"] == 1
     assert r.get("models.premium") == "GPT_4O"
     assert r.stats()["ssm_calls"] == 1

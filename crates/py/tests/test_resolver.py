@@ -41,7 +41,7 @@ training:
   layers: [64, 32]
 """
 
-STAT_KEYS = {"hits", "misses", "ssm_calls", "ssm_errors", "stale_served", "defaults_served"}
+STAT_KEYS = {"hits", "misses", "ssm_calls", "ssm_errors", "stale_served", "defaults_served", "shared_hits", "shared_errors"}
 
 
 def line_of(path: Path, text: str) -> int:
@@ -241,7 +241,7 @@ def test_load_all_thirty_entries_in_three_calls(make_resolver, seed, stage):
     r = make_resolver(yaml)
 
     report = r.load_all()
-    assert report == {"loaded": 30, "missing": 0, "failed": 0, "skipped": 0}
+    assert report == {"loaded": 30, "missing": 0, "failed": 0, "skipped": 0, "shared": 0}
     assert r.stats()["ssm_calls"] == 3, "30 names make 3 GetParameters calls"
     assert [r.require(f"params.p{i}") for i in range(30)] == list(range(30))
     stats = r.stats()
@@ -256,7 +256,7 @@ def test_load_all_counts_missing(make_resolver, seed, stage):
     r = make_resolver(MODELS)
     seed(f"/it/{stage}/models/default_basic", "GPT_4O")
     report = r.load_all()
-    assert report == {"loaded": 1, "missing": 3, "failed": 0, "skipped": 0}
+    assert report == {"loaded": 1, "missing": 3, "failed": 0, "skipped": 0, "shared": 0}
     assert r.stats()["ssm_calls"] == 1
 
 
@@ -749,7 +749,7 @@ def test_load_all_counts_failures_while_the_store_fails(schema):
     mem = ssmconf.MemoryStore(values={"/it/mem/model": "GPT_4O"})
     r = ssmconf.Resolver(schema(SMALL), vars={"stage": "mem"}, store=mem)
     mem.fail("down")
-    assert r.load_all() == {"loaded": 0, "missing": 0, "failed": 2, "skipped": 0}
+    assert r.load_all() == {"loaded": 0, "missing": 0, "failed": 2, "skipped": 0, "shared": 0}
     assert (r.get("model"), r.get("other")) == ("DEFAULT_MODEL", "OTHER_DEFAULT")
     assert r.stats()["ssm_errors"] == 1
 

@@ -44,6 +44,18 @@ pub struct ResolverBuilder {
     refresh_ahead: f64,
     ttl_jitter: f64,
     runtime: Option<Background>,
+    shared: SharedOptions,
+}
+
+/// The builder's shared cache settings (see [`ResolverBuilder::shared_cache`]).
+#[derive(Debug, Clone, Default)]
+struct SharedOptions {
+    url: Option<String>,
+    keys: Option<String>,
+    namespace: Option<String>,
+    budget: Option<Duration>,
+    lock: Option<Duration>,
+    keep: Option<Duration>,
 }
 
 impl ResolverBuilder {
@@ -58,6 +70,7 @@ impl ResolverBuilder {
             refresh_ahead: 0.0,
             ttl_jitter: 0.0,
             runtime: None,
+            shared: SharedOptions::default(),
         }
     }
 
@@ -188,6 +201,71 @@ impl ResolverBuilder {
         self
     }
 
+    /// Shares fetched values with the other processes of a fleet through
+    /// the Redis at `url` (`redis://` or `rediss://` for TLS, with
+    /// `user:password@` or `:token@` for AUTH and `/N` for the database):
+    /// the chain asks it between the cache and SSM (source `shared`), one
+    /// process fetches a missing key while the others wait for its value,
+    /// and the fleet's last good values answer a cold start while SSM is
+    /// down. Redis failing never fails a read: no request waits on it more
+    /// than [`shared_cache_budget`](Self::shared_cache_budget). Without
+    /// this, `SSMCONF_SHARED_CACHE` gives the URL; neither: no tier.
+    ///
+    /// Every value read from Redis is checked against its entry like a
+    /// value from SSM; without [`shared_cache_key`](Self::shared_cache_key)
+    /// secure entries skip the tier. README.md, "The shared cache", has the
+    /// design and the trust model.
+    pub fn shared_cache(mut self, url: impl Into<String>) -> Self {
+        self.shared.url = Some(url.into());
+        self
+    }
+
+    /// The key (or keys) that authenticate the shared cache's values:
+    /// 32 bytes as 64 hex digits or base64, several separated by commas
+    /// (the first signs, any verifies: rotate by putting the new key first
+    /// everywhere, then dropping the old). With a key, every value carries
+    /// an HMAC-SHA256 tag over its Redis key name and its bytes, a value
+    /// whose tag does not verify is ignored, and secure entries are shared
+    /// encrypted (AES-256-GCM). Without this, `SSMCONF_SHARED_CACHE_KEY`.
+    ///
+    /// `ssm:NAME` reads the key (or keys) from the SSM SecureString `NAME`
+    /// through the resolver's store, once, on first use; until it can be
+    /// read (retried every 30 s), the resolver does not use the tier.
+    pub fn shared_cache_key(mut self, keys: impl Into<String>) -> Self {
+        self.shared.keys = Some(keys.into());
+        self
+    }
+
+    /// The name that scopes this resolver's shared entries, instead of the
+    /// store's own scope (for SSM: Region, account when the credentials
+    /// tell it, and an explicit endpoint). Give one when several accounts
+    /// in one Region share a Redis and their credentials do not name the
+    /// account.
+    pub fn shared_cache_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.shared.namespace = Some(namespace.into());
+        self
+    }
+
+    /// The longest a read waits on one Redis request (default 50 ms).
+    pub fn shared_cache_budget(mut self, budget: Duration) -> Self {
+        self.shared.budget = Some(budget);
+        self
+    }
+
+    /// How long a fetching process holds a key's lock, and so the longest
+    /// the others wait for its value (default 12 s: SSM's 3 attempts of
+    /// 3 s with backoff). Shorten it with the store's deadline.
+    pub fn shared_cache_lock(mut self, hold: Duration) -> Self {
+        self.shared.lock = Some(hold);
+        self
+    }
+
+    /// How long the fleet keeps each key's last good value (default 24 h).
+    pub fn shared_cache_keep(mut self, keep: Duration) -> Self {
+        self.shared.keep = Some(keep);
+        self
+    }
+
     /// Fills every `ssm_param` with the vars, checks the names against
     /// SSM's rules, and builds the resolver.
     ///
@@ -244,6 +322,26 @@ impl ResolverBuilder {
             "Parameter Store service initialized"
         );
         let slots = leaves.len();
+        #[cfg(feature = "shared")]
+        let shared = {
+            let o = self.shared;
+            let options = crate::shared::Options {
+                url: o.url,
+                keys: o.keys,
+                namespace: o.namespace,
+                budget: o.budget,
+                lock: o.lock,
+                keep: o.keep,
+            };
+            crate::shared::Shared::from_options(options, slots).map_err(|(what, e)| Error::validation(what, e))?
+        };
+        #[cfg(not(feature = "shared"))]
+        if self.shared.url.is_some() || std::env::var_os("SSMCONF_SHARED_CACHE").is_some_and(|u| !u.is_empty()) {
+            return Err(Error::validation(
+                "shared_cache",
+                "this build of ssmconf has no shared cache: build it with the `shared` feature",
+            ));
+        }
         let inner = Arc::new_cyclic(|this| Inner {
             cache: Cache::new(slots, self.clock.is_none(), self.refresh_ahead),
             schema: self.schema,
@@ -257,6 +355,8 @@ impl ResolverBuilder {
             ttl_jitter: self.ttl_jitter,
             snapshot: self.snapshot.map(Snapshot::new),
             runtime: self.runtime,
+            #[cfg(feature = "shared")]
+            shared,
         });
         inner.seed_from_snapshot();
         Ok(Resolver { inner })

@@ -48,6 +48,11 @@ pub(crate) struct Fetched {
     pub(crate) fetched_wall: SystemTime,
     /// Something derived from `value` once, kept with it (see [`Answer::memo`](super::Answer::memo)).
     pub(crate) memo: OnceLock<Box<dyn Any + Send + Sync>>,
+    /// Who fetched it (`host/pid`), when it came from the shared cache.
+    pub(crate) origin: Option<Arc<str>>,
+    /// The text SSM gave, kept only for the shared cache to pass on.
+    #[cfg_attr(not(feature = "shared"), allow(dead_code))]
+    pub(crate) raw: Option<Box<str>>,
 }
 
 impl Fetched {
@@ -354,6 +359,8 @@ mod tests {
                 fetched_at: now,
                 fetched_wall: SystemTime::now(),
                 memo: OnceLock::new(),
+                origin: None,
+                raw: None,
             })),
             fetched_at: now,
             fetched_wall: SystemTime::now(),

@@ -271,7 +271,8 @@ impl Inner {
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
         let cached = self.fetch_one(idx, has_caller).await;
         let now = self.clock.now();
-        note(&mut trail, Source::Ssm, || describe_cached(&cached, now));
+        let shared = matches!(&cached.outcome, Outcome::Found(f) if f.origin.is_some());
+        note(&mut trail, if shared { Source::Shared } else { Source::Ssm }, || describe_cached(&cached, now));
         Ok(self.after_fetch(idx, cached, has_caller, &mut trail))
     }
 
@@ -284,7 +285,10 @@ impl Inner {
         trail: &mut Trail<'_>,
     ) -> Answer {
         match &cached.outcome {
-            Outcome::Found(_) => Answer { source: Source::Ssm, held: Held::Cached, cached: Some(cached) },
+            Outcome::Found(f) => {
+                let source = if f.origin.is_some() { Source::Shared } else { Source::Ssm };
+                Answer { source, held: Held::Cached, cached: Some(cached) }
+            }
             Outcome::Missing => {
                 note(trail, Source::Stale, || "skipped: the parameter does not exist".into());
                 let mut answer = self.defaults(idx, has_caller, trail);
@@ -296,11 +300,14 @@ impl Inner {
                     self.stats.stale_served.fetch_add(1, Ordering::Relaxed);
                     let now = self.clock.now();
                     note(trail, Source::Stale, || {
-                        format!(
-                            "version {} fetched {}s ago",
-                            stale.version,
-                            now.saturating_duration_since(stale.fetched_at).as_secs()
-                        )
+                        let age = now.saturating_duration_since(stale.fetched_at).as_secs();
+                        match &stale.origin {
+                            Some(by) => format!(
+                                "version {} fetched by {by} {age}s ago (the fleet's last good value)",
+                                stale.version
+                            ),
+                            None => format!("version {} fetched {age}s ago", stale.version),
+                        }
                     });
                     Answer { source: Source::Stale, held: Held::Stale(stale), cached: Some(cached) }
                 }
@@ -336,7 +343,10 @@ fn describe_cached(cached: &Cached, now: Instant) -> String {
     let age = now.saturating_duration_since(cached.fetched_at).as_secs();
     let left = cached.expires_at.saturating_duration_since(now).as_secs();
     match &cached.outcome {
-        Outcome::Found(f) => format!("version {} fetched {age}s ago, fresh for {left}s more", f.version),
+        Outcome::Found(f) => match &f.origin {
+            Some(by) => format!("version {} fetched by {by} {age}s ago (shared), fresh for {left}s more", f.version),
+            None => format!("version {} fetched {age}s ago, fresh for {left}s more", f.version),
+        },
         Outcome::Missing => format!("the parameter does not exist (asked {age}s ago)"),
         Outcome::Failed(e) => format!("the fetch {age}s ago failed: {e}"),
     }

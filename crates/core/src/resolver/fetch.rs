@@ -31,7 +31,7 @@ impl Inner {
         if let Some(cached) = self.cache.fresh(idx, self.clock.now()) {
             return cached;
         }
-        let cached = self.request(&[idx]).await.pop().expect("one outcome per key");
+        let cached = self.fetch_fresh(idx).await;
         self.cache.record(idx, &cached);
         self.cache.complete(idx, &mut flight, &cached);
         self.warn_fallback(idx, &cached, has_caller);
@@ -208,6 +208,8 @@ impl Inner {
                 fetched_at: now,
                 fetched_wall: wall,
                 memo: std::sync::OnceLock::new(),
+                origin: None,
+                raw: self.keeps_raw().then(|| p.value.clone().into()),
             })),
             Err(reason) => Outcome::Failed(StoreError::new(
                 StoreErrorKind::InvalidValue,

@@ -16,6 +16,7 @@ mod secrets_tests;
 mod snapshot;
 #[cfg(test)]
 mod tests;
+mod tier;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 pub use builder::ResolverBuilder;
+#[cfg(feature = "shared")]
+pub(crate) use cache::{Cached, Fetched, Outcome};
 pub use chain::{Answer, Hit, HitStamp};
 pub use clock::{Clock, ManualClock, SystemClock};
 
@@ -109,6 +112,9 @@ pub(crate) struct Inner {
     pub(crate) snapshot: Option<snapshot::Snapshot>,
     /// Where background work runs when no runtime is current.
     pub(crate) runtime: Option<refresh::Background>,
+    /// The shared cache tier (`shared_cache`), if any.
+    #[cfg(feature = "shared")]
+    pub(crate) shared: Option<crate::shared::Shared>,
 }
 
 impl Inner {
@@ -165,6 +171,9 @@ pub struct LoadReport {
     pub failed: usize,
     /// Entries not fetched: fresh in the cache, or overridden by `env`.
     pub skipped: usize,
+    /// Of the `loaded`, those the shared cache gave (another process
+    /// fetched them).
+    pub shared: usize,
 }
 
 impl Resolver {
@@ -442,11 +451,14 @@ impl Resolver {
                 need.push(idx);
             }
         }
-        let fetched = self.inner.fetch_many(&need).await;
+        let fetched = self.inner.fetch_all(&need).await;
         report.skipped += need.len() - fetched.len();
         for (_, cached) in &fetched {
-            match cached.outcome {
-                cache::Outcome::Found(_) => report.loaded += 1,
+            match &cached.outcome {
+                cache::Outcome::Found(f) => {
+                    report.loaded += 1;
+                    report.shared += usize::from(f.origin.is_some());
+                }
                 cache::Outcome::Missing => report.missing += 1,
                 cache::Outcome::Failed(_) => report.failed += 1,
             }
@@ -471,7 +483,7 @@ impl Resolver {
         if self.inner.bound(idx).is_none() {
             return Ok(false);
         }
-        self.inner.cache.invalidate(idx);
+        self.inner.invalidate_everywhere(&[idx]);
         Ok(true)
     }
 
@@ -483,9 +495,12 @@ impl Resolver {
         self.inner.write_snapshot();
     }
 
-    /// Drops every key from the cache (last good values are kept).
+    /// Drops every key from the cache (last good values are kept), and
+    /// their entries in the shared cache.
     pub fn clear_cache(&self) {
         self.inner.cache.clear();
+        #[cfg(feature = "shared")]
+        self.inner.drop_shared(self.inner.entries().map(|(idx, _, _)| idx).collect());
     }
 
     /// The counters, shared by every clone of this resolver.
@@ -499,6 +514,8 @@ impl Resolver {
             ssm_errors: c.ssm_errors.load(Ordering::Relaxed),
             stale_served: c.stale_served.load(Ordering::Relaxed),
             defaults_served: c.defaults_served.load(Ordering::Relaxed),
+            shared_hits: self.inner.shared_counts().0,
+            shared_errors: self.inner.shared_counts().1,
         }
     }
 

@@ -53,7 +53,7 @@ impl Inner {
 
     /// Runs `task` in the background: on the current runtime, the
     /// builder's, or a short-lived thread.
-    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
         if let Some(handle) = self.background() {
             handle.spawn(task);
             return;
@@ -156,6 +156,8 @@ impl Inner {
                             fetched_at: now.checked_sub(age).unwrap_or(now),
                             fetched_wall,
                             memo: OnceLock::new(),
+                            origin: None,
+                            raw: None,
                         }),
                     );
                     seeded += 1;

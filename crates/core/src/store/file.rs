@@ -162,6 +162,12 @@ async fn blocking<T: Send + 'static>(
 
 #[async_trait]
 impl ParameterStore for FileStore {
+    /// The file's absolute path.
+    async fn cache_scope(&self) -> Option<String> {
+        let path = std::path::absolute(&self.path).unwrap_or_else(|_| self.path.clone());
+        Some(format!("file:{}", path.display()))
+    }
+
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
         let store = self.clone();
         let names = names.to_vec();

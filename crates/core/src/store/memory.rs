@@ -116,6 +116,12 @@ impl MemoryStore {
 
 #[async_trait]
 impl ParameterStore for MemoryStore {
+    /// One scope per store (its clones share it): two resolvers share
+    /// through the shared cache only when they share this store.
+    async fn cache_scope(&self) -> Option<String> {
+        Some(format!("memory:{}:{:p}", std::process::id(), Arc::as_ptr(&self.inner)))
+    }
+
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
         self.begin()?;
         let params = self.lock();

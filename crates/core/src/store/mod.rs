@@ -233,6 +233,14 @@ pub trait ParameterStore: fmt::Debug + Send + Sync {
     /// A [`StoreError`] when the request failed.
     async fn parameter_history(&self, name: &str) -> Result<Vec<ParameterVersion>, StoreError>;
 
+    /// A name for where this store's parameters live, which scopes the
+    /// shared cache's entries: two stores with different scopes never share
+    /// one. `None` (the default) keeps a resolver on this store out of the
+    /// shared cache unless it is given a namespace.
+    async fn cache_scope(&self) -> Option<String> {
+        None
+    }
+
     /// Every parameter whose name lies under `path` (a prefix ending in
     /// `/`), at any depth, at its latest version, decrypted: SSM's
     /// `GetParametersByPath` with `Recursive`. Used by `diff` to find

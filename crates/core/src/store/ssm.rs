@@ -55,6 +55,10 @@ pub struct SsmStore {
     client: Client,
     /// The client of a fork child.
     per_process: Arc<PerProcessClient>,
+    /// The endpoint given or found in the environment (for the scope).
+    endpoint: Option<String>,
+    /// The credentials, asked once for the account (for the scope).
+    credentials: Option<aws_sdk_ssm::config::SharedCredentialsProvider>,
 }
 
 impl SsmStore {
@@ -78,7 +82,7 @@ impl SsmStore {
     /// kept, and must cope with a fork itself).
     #[must_use]
     pub fn from_client(client: Client) -> Self {
-        SsmStore { client, per_process: Arc::new(PerProcessClient::new(None)) }
+        SsmStore { client, per_process: Arc::new(PerProcessClient::new(None)), endpoint: None, credentials: None }
     }
 
     /// The SDK client the store was made with (in a fork child, requests
@@ -146,11 +150,24 @@ impl SsmStoreBuilder {
     /// Loads the AWS configuration and builds the store.
     pub async fn build(self) -> SsmStore {
         let per_process = Arc::new(PerProcessClient::new(Some(self.clone())));
-        SsmStore { client: self.build_client().await, per_process }
+        let endpoint = self
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_SSM").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .filter(|e| !e.is_empty());
+        let config = self.load_config().await;
+        let credentials = config.credentials_provider();
+        SsmStore { client: Client::new(&config), per_process, endpoint, credentials }
     }
 
     /// Loads the AWS configuration and builds the client.
     pub(super) async fn build_client(self) -> Client {
+        Client::new(&self.load_config().await)
+    }
+
+    /// Loads the AWS configuration with ssmconf's deadline and retry policy.
+    async fn load_config(self) -> aws_config::SdkConfig {
         let attempt_timeout = self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
@@ -177,12 +194,31 @@ impl SsmStoreBuilder {
         if let Some(credentials) = self.credentials {
             loader = loader.credentials_provider(credentials);
         }
-        Client::new(&loader.load().await)
+        loader.load().await
     }
 }
 
 #[async_trait]
 impl ParameterStore for SsmStore {
+    /// `ssm:REGION:ACCOUNT:ENDPOINT`: the account when the credentials
+    /// name it (`AWS_ACCOUNT_ID`, a profile's `aws_account_id`, SSO), else
+    /// `-`; the endpoint when one was given, else `-`. `None` without a
+    /// Region.
+    async fn cache_scope(&self) -> Option<String> {
+        use aws_sdk_ssm::config::ProvideCredentials;
+        let config = self.client.config();
+        let region = config.region()?.to_string();
+        let account = match &self.credentials {
+            Some(provider) => {
+                let found = tokio::time::timeout(Duration::from_secs(3), provider.provide_credentials()).await;
+                found.ok().and_then(Result::ok).and_then(|c| c.account_id().map(|a| a.as_str().to_string()))
+            }
+            None => None,
+        };
+        let account = account.unwrap_or_else(|| "-".into());
+        Some(format!("ssm:{region}:{account}:{}", self.endpoint.as_deref().unwrap_or("-")))
+    }
+
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
         let out = self
             .here()

@@ -20,7 +20,7 @@ __all__ = [
     "__version__",
 ]
 
-_Source = Literal["env", "ssm", "stale", "default", "caller", "literal", "none"]
+_Source = Literal["env", "ssm", "shared", "stale", "default", "caller", "literal", "none"]
 
 @final
 class SsmStore:
@@ -199,6 +199,15 @@ class Resolver:
     the TTL, or True for the last fifth) lets a read near the end of a TTL
     answer at once and refresh in the background; ``ttl_jitter`` (a fraction)
     takes a random part off each TTL so a fleet does not expire together.
+
+    ``shared_cache`` (a ``redis://`` or ``rediss://`` URL, else
+    ``SSMCONF_SHARED_CACHE``) shares fetched values with a fleet through Redis
+    (source ``"shared"``); ``shared_cache_key`` (32 bytes as hex or base64, a
+    list or a comma-separated string for rotation, else
+    ``SSMCONF_SHARED_CACHE_KEY``; ``"ssm:NAME"`` reads it from a SecureString)
+    authenticates them and lets secure entries be
+    shared encrypted; ``shared_cache_namespace`` scopes the entries instead of
+    the store's Region and account.
     """
 
     def __new__(
@@ -211,6 +220,9 @@ class Resolver:
         snapshot: Union[str, "os.PathLike[str]", None] = None,
         refresh_ahead: Union[float, bool, None] = None,
         ttl_jitter: Optional[float] = None,
+        shared_cache: Optional[str] = None,
+        shared_cache_key: Union[str, Sequence[str], None] = None,
+        shared_cache_namespace: Optional[str] = None,
     ) -> "Resolver": ...
     def get(self, key: str, default: Any = None) -> Any:
         """The typed value of ``key``, else ``default``, else None."""
