@@ -42,10 +42,11 @@ if [[ "${CI:-}" != true && "${SSMCONF_WHEEL:-}" != 1 ]]; then
   exit 0
 fi
 
-python="$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-echo "==> the x86_64 wheel for CPython $python (scripts/wheels.sh: release build, auditwheel)"
+# The wheel this interpreter installs: abi3 from 3.10 on, else the 3.9 one.
+kind="$("$venv/bin/python" -c 'import sys; print("cp39" if sys.version_info < (3, 10) else "abi3")')"
+echo "==> the x86_64 $kind wheel (scripts/wheels.sh: release build, auditwheel)"
 rm -rf target/wheels/test
-bash scripts/wheels.sh --arch x86_64 --python "$python" --no-sdist --out target/wheels/test
+bash scripts/wheels.sh --arch x86_64 --only "$kind" --no-sdist --out target/wheels/test
 wheel="$(ls target/wheels/test/ssmconf-*-manylinux*_x86_64.whl)"
 
 # A fresh virtualenv with the test tools and the wheel (from the file, never

@@ -1,29 +1,32 @@
 #!/usr/bin/env bash
 # Builds the wheels users install (`pip install ssmconf`, no Rust needed):
 # manylinux2014 (glibc 2.17: every Lambda Python runtime, Amazon Linux 2 and
-# 2023) for x86_64 and aarch64, one per CPython 3.9 to 3.13, with the release
-# profile (fat LTO), cross-compiled by maturin with zig from PyPI; plus the
-# sdist. Every wheel is checked with `auditwheel show` (manylinux2014 at most,
-# no external libraries) and for the `ssmconf` command; the script fails
+# 2023) for x86_64 and aarch64, release profile (fat LTO), cross-compiled by
+# maturin with zig from PyPI; per architecture one abi3 wheel for CPython
+# 3.10 and later and one wheel for CPython 3.9 (abi3 costs the hit path
+# nothing measurable from 3.10 on: BENCHMARKS.md "Wheels"); plus the sdist.
+# Every wheel is checked with `auditwheel show` (manylinux2014 at most, no
+# external libraries) and for the `ssmconf` command; the script fails
 # otherwise. Prints each wheel's size.
 #
 #   scripts/wheels.sh                           every wheel and the sdist, into dist/
-#   scripts/wheels.sh --arch x86_64 --python 3.11 --no-sdist
+#   scripts/wheels.sh --arch x86_64 --only abi3 --no-sdist
 #                                               one wheel (what CI tests)
 #   scripts/wheels.sh check dist/*.whl          only the checks
 #
 # Interpreters: none is needed but the one running the tools; maturin uses
 # its bundled sysconfig for the versions this machine lacks. Each wheel is a
-# build of its own (pyo3 differs per version): about 6 min cold and 2 to 3
-# min warm on 2 cores. Target dirs: target/wheel-ARCH. Tools: the versions in
-# scripts/requirements-wheels.txt, in $SSMCONF_VENV (default .venv).
+# build of its own: about 10 min of CPU cold (the AWS SDK, then fat LTO),
+# 2 to 4 min warm, on 2 cores. Target dirs: target/wheel-ARCH. Tools: the
+# versions in scripts/requirements-wheels.txt, in $SSMCONF_VENV (default
+# .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${SSMCONF_VENV:-.venv}"
 out=dist
 arches=()
-pythons=()
+kinds=()
 sdist=1
 checks_only=0
 wheels=()
@@ -38,7 +41,7 @@ else
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --arch) arches+=("$2"); shift 2 ;;
-      --python) pythons+=("$2"); shift 2 ;;
+      --only) kinds+=("$2"); shift 2 ;;
       --no-sdist) sdist=0; shift ;;
       --out) out="$2"; shift 2 ;;
       -h|--help) usage ;;
@@ -46,7 +49,7 @@ else
     esac
   done
   [[ ${#arches[@]} -gt 0 ]] || arches=(x86_64 aarch64)
-  [[ ${#pythons[@]} -gt 0 ]] || pythons=(3.9 3.10 3.11 3.12 3.13)
+  [[ ${#kinds[@]} -gt 0 ]] || kinds=(abi3 cp39)
 fi
 
 # The tools, once per change of scripts/requirements-wheels.txt.
@@ -126,22 +129,31 @@ fi
 
 mkdir -p "$out"
 built=()
+# abi3 wheels are built against the tools' own interpreter when it is 3.10
+# or later (else maturin's bundled 3.10 sysconfig).
+tools_python="$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+[[ "$tools_python" != 3.9 ]] || tools_python=3.10
 for arch in "${arches[@]}"; do
-  interpreters=()
-  for python in "${pythons[@]}"; do interpreters+=(-i "python$python"); done
-  echo "==> wheels for $arch, CPython ${pythons[*]} (release profile, zig, manylinux2014)"
-  log="$(mktemp)"
-  start=$SECONDS
-  CARGO_TARGET_DIR="target/wheel-$arch" maturin build --release --locked --zig \
-    --target "$arch-unknown-linux-gnu" --compatibility manylinux2014 \
-    -m crates/py/Cargo.toml "${interpreters[@]}" -o "$out" 2>&1 | tee "$log" | grep -v '^ *Compiling ' || {
-    echo "FAIL: maturin build for $arch" >&2
-    exit 1
-  }
-  echo "    built in $((SECONDS - start)) s"
-  # The wheels this build wrote (maturin prints each path).
-  while read -r wheel; do built+=("$wheel"); done < <(sed -n 's/^📦 Built wheel.* to //p' "$log")
-  rm -f "$log"
+  for kind in "${kinds[@]}"; do
+    case "$kind" in
+      abi3) flags=(--features abi3 -i "python$tools_python") ;;
+      cp39) flags=(-i python3.9) ;;
+      *) echo "wheels.sh: --only abi3 or cp39, not $kind" >&2; exit 2 ;;
+    esac
+    echo "==> $kind wheel for $arch (release profile, zig, manylinux2014)"
+    log="$(mktemp)"
+    start=$SECONDS
+    CARGO_TARGET_DIR="target/wheel-$arch" maturin build --release --locked --zig \
+      --target "$arch-unknown-linux-gnu" --compatibility manylinux2014 \
+      -m crates/py/Cargo.toml "${flags[@]}" -o "$out" 2>&1 | tee "$log" | grep -v '^ *Compiling ' || {
+      echo "FAIL: maturin build, $kind for $arch" >&2
+      exit 1
+    }
+    echo "    built in $((SECONDS - start)) s"
+    # The wheel this build wrote (maturin prints its path).
+    while read -r wheel; do built+=("$wheel"); done < <(sed -n 's/^📦 Built wheel.* to //p' "$log")
+    rm -f "$log"
+  done
 done
 if [[ $sdist == 1 ]]; then
   echo "==> sdist"
