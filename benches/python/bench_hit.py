@@ -56,10 +56,24 @@ def resolver(native):
     return r
 
 
+KEPT = []
+
+
+def usual_key(r):
+    """A `models.basic` object whose shortcut bucket another object holds, so
+    every `get` of it takes the usual path (`Resolver::with_hit`)."""
+    copies = ["".join(["models.", "basic"]) for _ in range(256)]  # distinct objects, equal values
+    for k in copies:  # each bucket keeps the first object that lands in it
+        r.get(k)
+    KEPT.append(copies)  # alive, so no later object reuses their addresses
+    return "".join(["models.", "basic"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--compare", nargs="+", metavar="SO", help="builds of the native module to measure side by side")
     parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds of {N:,} calls per row (default {ROUNDS})")
+    parser.add_argument("--usual", action="store_true", help="add rows for the usual hit path (a key object the shortcuts do not hold)")
     args = parser.parse_args()
     natives = {"": ssmconf} if not args.compare else {
         Path(p).name.split(".")[0]: load_native(p, f"v{i}") for i, p in enumerate(args.compare)
@@ -72,6 +86,8 @@ def main():
         tag = f" [{label}]" if label else ""
         rows[f"Resolver.get hit (str){tag}"] = lambda r=r: per_call(r.get, "models.basic")
         rows[f"Resolver.get hit (int){tag}"] = lambda r=r: per_call(r.get, "models.max")
+        if args.usual:
+            rows[f"Resolver.get hit, usual path (str){tag}"] = lambda r=r: per_call(r.get, usual_key(r))
     samples = {name: [] for name in rows}
     for _ in range(args.rounds):  # interleaved: a slow moment hits every row alike
         for name, run in rows.items():

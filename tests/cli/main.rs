@@ -75,9 +75,12 @@ impl Workspace {
     }
 }
 
-/// The binary with a clean environment for ssmconf and AWS.
+/// The binary with a clean environment for ssmconf and AWS. `$SSMCONF_CLI`
+/// names another `ssmconf` to test instead: scripts/test.sh runs this suite
+/// against the command the Python wheel installs, too.
 pub fn ssmconf() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ssmconf"));
+    let binary = std::env::var_os("SSMCONF_CLI").unwrap_or_else(|| env!("CARGO_BIN_EXE_ssmconf").into());
+    let mut cmd = Command::new(binary);
     for var in
         ["SSMCONF_SCHEMA", "SSMCONF_STORE", "SSMCONF_LOG", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM"]
     {

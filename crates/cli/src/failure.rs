@@ -1,7 +1,6 @@
 //! What ends a command early, and the exit code it maps to.
 
 use std::fmt;
-use std::process::ExitCode;
 
 /// Exit codes, as SPEC.md fixes them.
 pub mod code {
@@ -33,11 +32,6 @@ impl Failure {
     /// Bad usage (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
         Failure::new(code::USAGE, message)
-    }
-
-    /// The exit code as a process exit code.
-    pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(self.code)
     }
 }
 

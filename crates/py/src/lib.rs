@@ -3,6 +3,7 @@
 //! Thin by design: every method converts its arguments, calls the core
 //! crate and converts the result; the logic lives in `ssmconf`.
 
+mod cli;
 mod convert;
 mod errors;
 mod logging;
@@ -16,6 +17,8 @@ use pyo3::prelude::*;
 
 #[pymodule(gil_used = false)]
 mod _ssmconf {
+    #[pymodule_export]
+    use crate::cli::cli_main;
     #[pymodule_export]
     use crate::resolver::PyResolver;
     #[pymodule_export]

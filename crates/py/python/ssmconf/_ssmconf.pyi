@@ -18,6 +18,7 @@ __all__ = [
     "Resolver",
     "SsmStore",
     "__version__",
+    "_cli_main",
 ]
 
 _Source = Literal["env", "ssm", "shared", "stale", "default", "caller", "literal", "none"]
@@ -319,3 +320,6 @@ class Resolver:
         """Awaitable :meth:`load_all`."""
     def aput(self, key: str, value: Any) -> Awaitable[int]:
         """Awaitable :meth:`put`."""
+
+def _cli_main(argv: list[str]) -> int:
+    """Runs the ``ssmconf`` command line (the Rust CLI) on ``argv``, program name first; answers its exit code."""
