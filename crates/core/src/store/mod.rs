@@ -2,6 +2,7 @@
 
 mod file;
 mod memory;
+#[cfg(feature = "ssm")]
 mod ssm;
 
 use std::fmt;
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "ssm")]
 pub use ssm::{SsmStore, SsmStoreBuilder};
 
 use crate::error::StoreError;

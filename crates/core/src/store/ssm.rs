@@ -15,6 +15,8 @@ use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
 
+mod http;
+
 /// Deadline of one attempt of one SSM request.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Attempts per request (the first and up to two retries).
@@ -143,7 +145,7 @@ impl SsmStoreBuilder {
         if let Some(region) = self.region {
             loader = loader.region(aws_config::Region::new(region));
         }
-        if let Some(url) = self.endpoint_url {
+        if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
         if let Some(profile) = self.profile {
@@ -152,7 +154,16 @@ impl SsmStoreBuilder {
         if let Some(credentials) = self.credentials {
             loader = loader.credentials_provider(credentials);
         }
-        SsmStore { client: Client::new(&loader.load().await) }
+        let plain_http = self.endpoint_url.as_deref().is_some_and(|url| url.starts_with("http://"));
+        // With a plain-HTTP endpoint, TLS serves only credential providers
+        // that call AWS, if any: no eager set-up for them.
+        let shared = loader.http_client(http::https(!plain_http)).load().await;
+        let mut config = aws_sdk_ssm::config::Builder::from(&shared);
+        if plain_http {
+            // No TLS to set up for a plain-HTTP endpoint (a local server).
+            config = config.http_client(http::plain());
+        }
+        SsmStore { client: Client::from_conf(config.build()) }
     }
 }
 
