@@ -29,18 +29,22 @@ pub(crate) struct Deferred {
     task: Mutex<Option<JoinHandle<SsmStore>>>,
     /// To build again, in the caller's task, should the spawned build be lost.
     builder: SsmStoreBuilder,
+    /// The process that spawned the build: a forked child has no thread
+    /// of its parent's runtime to finish it, and builds its own.
+    pid: u32,
 }
 
 impl Deferred {
     pub(crate) fn start(builder: SsmStoreBuilder) -> Arc<Self> {
         let task = pyo3_async_runtimes::tokio::get_runtime().spawn(builder.clone().build());
-        Arc::new(Deferred { ready: OnceCell::new(), task: Mutex::new(Some(task)), builder })
+        Arc::new(Deferred { ready: OnceCell::new(), task: Mutex::new(Some(task)), builder, pid: std::process::id() })
     }
 
     async fn store(&self) -> &SsmStore {
         self.ready
             .get_or_init(|| async {
                 let task = self.task.lock().ok().and_then(|mut task| task.take());
+                let task = task.filter(|_| std::process::id() == self.pid);
                 match task {
                     Some(task) => match task.await {
                         Ok(store) => store,
