@@ -78,16 +78,16 @@ pub use ops::{
 pub use resolved::{Resolved, Source, Stats, Step};
 pub use resolver::{Answer, Clock, Hit, HitStamp, LoadReport, ManualClock, Resolver, ResolverBuilder, SystemClock};
 pub use schema::Schema;
-pub use store::{
-    FileStore, MemoryStore, ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, SsmStore,
-    SsmStoreBuilder,
-};
+pub use store::{FileStore, MemoryStore, ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest};
+#[cfg(feature = "ssm")]
+pub use store::{SsmStore, SsmStoreBuilder};
 pub use value::ValueType;
 
 /// A configuration value: strings, numbers, bools, lists and JSON documents.
 pub use serde_json::Value;
 
 /// The AWS SDK's static credentials, for [`SsmStoreBuilder::credentials`].
+#[cfg(feature = "ssm")]
 pub use aws_sdk_ssm::config::Credentials;
 
 #[doc = include_str!("../../../README.md")]

@@ -79,3 +79,77 @@ pub fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         obj.get_type().name()?
     )))
 }
+
+/// A schema given as a dict, written as JSON text (which the YAML loader
+/// reads) in the dict's own order, without importing Python's `json`
+/// (which imports `re`: milliseconds of a cold start). Nested values may be
+/// dicts or other mappings, lists, tuples, str, int, float, bool or None.
+pub fn schema_json(obj: &Bound<'_, PyAny>, out: &mut String) -> PyResult<()> {
+    if let Ok(dict) = obj.cast::<PyDict>() {
+        return json_object(dict.iter(), out);
+    }
+    if let Ok(list) = obj.cast::<PyList>() {
+        return json_array(list.iter(), out);
+    }
+    if let Ok(tuple) = obj.cast::<PyTuple>() {
+        return json_array(tuple.iter(), out);
+    }
+    if obj.is_none()
+        || obj.is_instance_of::<PyBool>()
+        || obj.is_instance_of::<PyInt>()
+        || obj.is_instance_of::<PyFloat>()
+        || obj.is_instance_of::<PyString>()
+    {
+        let scalar = from_py(obj)?;
+        out.push_str(&serde_json::to_string(&scalar).map_err(|e| PyValueError::new_err(e.to_string()))?);
+        return Ok(());
+    }
+    // Any other mapping (rare): the `collections.abc` check only now.
+    if let Ok(mapping) = obj.cast::<pyo3::types::PyMapping>() {
+        let mut pairs = Vec::new();
+        for item in mapping.items()?.iter() {
+            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+            pairs.push((k, v));
+        }
+        return json_object(pairs.into_iter(), out);
+    }
+    Err(PyTypeError::new_err(format!(
+        "a schema holds dicts, lists, str, int, float, bool and None, not {}",
+        obj.get_type().name()?
+    )))
+}
+
+fn json_object<'py>(
+    pairs: impl Iterator<Item = (Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+    out: &mut String,
+) -> PyResult<()> {
+    out.push('{');
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let key = k.cast::<PyString>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "schema keys must be str, not {}",
+                k.get_type().name().map_or("?".into(), |n| n.to_string())
+            ))
+        })?;
+        out.push_str(&serde_json::to_string(key.to_str()?).map_err(|e| PyValueError::new_err(e.to_string()))?);
+        out.push(':');
+        schema_json(&v, out)?;
+    }
+    out.push('}');
+    Ok(())
+}
+
+fn json_array<'py>(items: impl Iterator<Item = Bound<'py, PyAny>>, out: &mut String) -> PyResult<()> {
+    out.push('[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        schema_json(&item, out)?;
+    }
+    out.push(']');
+    Ok(())
+}

@@ -17,11 +17,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyMapping, PyString};
 use ssmconf::{Answer, ImportFormat, ImportOptions, InitOptions, PromoteOptions, Resolver, Schema, SsmStore, Value};
 
-use crate::convert::{from_py, to_py};
+use crate::convert::{from_py, schema_json, to_py};
 use crate::errors::PyError;
 use crate::runtime::block_on;
 use crate::shortcuts::Shortcuts;
-use crate::stores::StoreArg;
+use crate::stores::{Deferred, StoreArg};
 use crate::types::{PyCheckReport, PyHistoryEntry, PyInitPlan, PyResolved};
 
 /// `refresh_ahead=`: a fraction of the TTL, or `True` for the last fifth.
@@ -163,10 +163,15 @@ fn first_object<'py>(py: Python<'py>, value: &Value, keep: impl FnOnce(Py<PyAny>
     kept_object(py, value, None, keep)
 }
 
-fn load_schema(py: Python<'_>, schema: &Bound<'_, PyAny>) -> PyResult<Schema> {
-    if schema.cast::<PyMapping>().is_ok() || schema.cast::<PyDict>().is_ok() {
+fn load_schema(schema: &Bound<'_, PyAny>) -> PyResult<Schema> {
+    // Paths and dicts before the mapping check: `PyMapping` imports
+    // `collections.abc`, which a cold start need not pay for (BENCHMARKS.md,
+    // "Cold start").
+    let path_like = schema.is_instance_of::<PyString>() || schema.hasattr("__fspath__")?;
+    if !path_like && (schema.cast::<PyDict>().is_ok() || schema.cast::<PyMapping>().is_ok()) {
         // JSON is YAML: one loader, one set of rules and messages.
-        let text: String = py.import("json")?.call_method1("dumps", (schema,))?.extract()?;
+        let mut text = String::new();
+        schema_json(schema, &mut text)?;
         return Ok(Schema::from_yaml_str(&text, "<dict>").map_err(PyError)?);
     }
     let path: PathBuf = schema.extract().map_err(|_| {
@@ -247,7 +252,7 @@ impl PyResolver {
         shared_cache_key: Option<KeyList>,
         shared_cache_namespace: Option<String>,
     ) -> PyResult<Self> {
-        let schema = load_schema(py, schema)?;
+        let schema = load_schema(schema)?;
         let mut builder = Resolver::builder(schema)
             .vars(vars.unwrap_or_default())
             // Background refreshes started by a synchronous read run on this
@@ -274,7 +279,7 @@ impl PyResolver {
         }
         builder = match store {
             Some(store) => builder.shared_store(store.shared()),
-            None => builder.store(block_on(py, SsmStore::from_env())),
+            None => builder.shared_store(Deferred::start(SsmStore::builder())),
         };
         let inner = builder.build().map_err(PyError)?;
         let shortcuts = Shortcuts::new(py, inner.schema().keys().count())?;

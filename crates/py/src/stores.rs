@@ -1,24 +1,100 @@
-//! The stores, as Python classes: `SsmStore`, `MemoryStore`.
+//! The stores, as Python classes: `SsmStore`, `MemoryStore`, `FileStore`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use ssmconf::{FileStore, MemoryStore, ParamType, ParameterStore, SsmStore, StoreError, StoreErrorKind};
-
-use crate::runtime::block_on;
+use ssmconf::{
+    FileStore, MemoryStore, ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, SsmStore,
+    SsmStoreBuilder, StoreError, StoreErrorKind,
+};
+use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
 
 /// Parameter Store through the AWS SDK for Rust.
 #[pyclass(name = "SsmStore", module = "ssmconf._ssmconf", frozen)]
 pub struct PySsmStore {
-    pub(crate) store: SsmStore,
+    pub(crate) store: Arc<Deferred>,
+}
+
+/// An [`SsmStore`] whose construction (the AWS configuration chain, the
+/// SDK client, its TLS set-up) starts on the runtime when the Python object
+/// is made and is awaited by the first request: `SsmStore()` and
+/// `Resolver(schema)` return at once, and whatever the program does before
+/// its first read (building the resolver, its own imports) overlaps it.
+pub(crate) struct Deferred {
+    ready: OnceCell<SsmStore>,
+    /// The build under way; taken by the first request that waits for it.
+    task: Mutex<Option<JoinHandle<SsmStore>>>,
+    /// To build again, in the caller's task, should the spawned build be lost.
+    builder: SsmStoreBuilder,
+    /// The process that spawned the build: a forked child has no thread
+    /// of its parent's runtime to finish it, and builds its own.
+    pid: u32,
+}
+
+impl Deferred {
+    pub(crate) fn start(builder: SsmStoreBuilder) -> Arc<Self> {
+        let task = crate::runtime::handle().spawn(builder.clone().build());
+        Arc::new(Deferred { ready: OnceCell::new(), task: Mutex::new(Some(task)), builder, pid: std::process::id() })
+    }
+
+    async fn store(&self) -> &SsmStore {
+        self.ready
+            .get_or_init(|| async {
+                let task = self.task.lock().ok().and_then(|mut task| task.take());
+                let task = task.filter(|_| std::process::id() == self.pid);
+                match task {
+                    Some(task) => match task.await {
+                        Ok(store) => store,
+                        Err(_) => self.builder.clone().build().await,
+                    },
+                    None => self.builder.clone().build().await,
+                }
+            })
+            .await
+    }
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsmStore").field("ready", &self.ready.initialized()).finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl ParameterStore for Deferred {
+    async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
+        self.store().await.get_parameters(names).await
+    }
+
+    async fn get_parameter(&self, name: &str) -> Result<Option<Parameter>, StoreError> {
+        self.store().await.get_parameter(name).await
+    }
+
+    async fn put_parameter(&self, request: &PutRequest) -> Result<i64, StoreError> {
+        self.store().await.put_parameter(request).await
+    }
+
+    async fn cache_scope(&self) -> Option<String> {
+        self.store().await.cache_scope().await
+    }
+
+    async fn parameter_history(&self, name: &str) -> Result<Vec<ParameterVersion>, StoreError> {
+        self.store().await.parameter_history(name).await
+    }
+
+    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+        self.store().await.parameters_by_path(path).await
+    }
 }
 
 #[pymethods]
 impl PySsmStore {
     #[new]
     #[pyo3(signature = (region=None, endpoint_url=None, profile=None))]
-    fn new(py: Python<'_>, region: Option<String>, endpoint_url: Option<String>, profile: Option<String>) -> Self {
+    fn new(region: Option<String>, endpoint_url: Option<String>, profile: Option<String>) -> Self {
         let mut builder = SsmStore::builder();
         if let Some(region) = region {
             builder = builder.region(region);
@@ -29,7 +105,7 @@ impl PySsmStore {
         if let Some(profile) = profile {
             builder = builder.profile(profile);
         }
-        PySsmStore { store: block_on(py, builder.build()) }
+        PySsmStore { store: Deferred::start(builder) }
     }
 
     fn __repr__(&self) -> String {
@@ -120,7 +196,7 @@ pub enum StoreArg<'py> {
 impl StoreArg<'_> {
     pub fn shared(&self) -> Arc<dyn ParameterStore> {
         match self {
-            StoreArg::Ssm(s) => Arc::new(s.get().store.clone()),
+            StoreArg::Ssm(s) => s.get().store.clone(),
             StoreArg::Memory(m) => Arc::new(m.get().store.clone()),
             StoreArg::File(f) => Arc::new(f.get().store.clone()),
         }

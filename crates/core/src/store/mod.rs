@@ -2,8 +2,8 @@
 
 mod file;
 mod memory;
+#[cfg(feature = "ssm")]
 mod ssm;
-mod ssm_fork;
 
 use std::fmt;
 use std::time::SystemTime;
@@ -12,6 +12,7 @@ use async_trait::async_trait;
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "ssm")]
 pub use ssm::{SsmStore, SsmStoreBuilder};
 
 use crate::error::StoreError;

@@ -12,10 +12,14 @@ use aws_sdk_ssm::config::Credentials;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::{ParameterTier, ParameterType, ResourceTypeForTagging, Tag};
 
-use super::ssm_fork::PerProcessClient;
 use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
+
+mod fork;
+mod http;
+
+use fork::PerProcessClient;
 
 /// Deadline of one attempt of one SSM request.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -150,24 +154,19 @@ impl SsmStoreBuilder {
     /// Loads the AWS configuration and builds the store.
     pub async fn build(self) -> SsmStore {
         let per_process = Arc::new(PerProcessClient::new(Some(self.clone())));
-        let endpoint = self
-            .endpoint_url
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL_SSM").ok())
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-            .filter(|e| !e.is_empty());
-        let config = self.load_config().await;
-        let credentials = config.credentials_provider();
-        SsmStore { client: Client::new(&config), per_process, endpoint, credentials }
+        let endpoint = endpoint_url(self.endpoint_url.clone());
+        let (client, credentials) = self.load().await;
+        SsmStore { client, per_process, endpoint, credentials }
     }
 
     /// Loads the AWS configuration and builds the client.
     pub(super) async fn build_client(self) -> Client {
-        Client::new(&self.load_config().await)
+        self.load().await.0
     }
 
-    /// Loads the AWS configuration with ssmconf's deadline and retry policy.
-    async fn load_config(self) -> aws_config::SdkConfig {
+    /// Loads the AWS configuration with ssmconf's deadline and retry
+    /// policy: the client, and the credentials it signs with.
+    async fn load(self) -> (Client, Option<aws_sdk_ssm::config::SharedCredentialsProvider>) {
         let attempt_timeout = self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
@@ -185,7 +184,7 @@ impl SsmStoreBuilder {
         if let Some(region) = self.region {
             loader = loader.region(aws_config::Region::new(region));
         }
-        if let Some(url) = self.endpoint_url {
+        if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
         if let Some(profile) = self.profile {
@@ -194,8 +193,25 @@ impl SsmStoreBuilder {
         if let Some(credentials) = self.credentials {
             loader = loader.credentials_provider(credentials);
         }
-        loader.load().await
+        let plain_http = endpoint_url(self.endpoint_url.clone()).is_some_and(|url| url.starts_with("http://"));
+        // With a plain-HTTP endpoint, TLS serves only credential providers
+        // that call AWS, if any: no eager set-up for them.
+        let shared = loader.http_client(http::https(!plain_http)).load().await;
+        let mut config = aws_sdk_ssm::config::Builder::from(&shared);
+        if plain_http {
+            // No TLS to set up for a plain-HTTP endpoint (a local server).
+            config = config.http_client(http::plain());
+        }
+        (Client::from_conf(config.build()), shared.credentials_provider())
     }
+}
+
+/// The endpoint given, else the one the environment names for SSM.
+fn endpoint_url(given: Option<String>) -> Option<String> {
+    given
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_SSM").ok())
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|e| !e.is_empty())
 }
 
 #[async_trait]

@@ -5,8 +5,6 @@ bases (``UnknownKeyError`` is also a ``KeyError``, ``NotFoundError`` also a
 ``LookupError``); the native module raises these very classes.
 """
 
-from __future__ import annotations
-
 
 class SsmconfError(Exception):
     """Every error ssmconf raises."""

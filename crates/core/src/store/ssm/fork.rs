@@ -17,7 +17,7 @@ use arc_swap::ArcSwapOption;
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::config::IdentityCache;
 
-use super::ssm::SsmStoreBuilder;
+use super::SsmStoreBuilder;
 
 /// The client of the current process, for a store made in another.
 pub(super) struct PerProcessClient {
