@@ -620,3 +620,26 @@ fn a_key_kept_in_an_ssm_securestring_signs_like_the_key_itself() {
         assert_eq!(redis.dump(), before, "nothing written without the key");
     });
 }
+
+#[test]
+fn a_json_key_entry_from_redis_is_its_member_checked_like_one_from_ssm() {
+    let redis = RedisServer::start();
+    deadline(60, async {
+        let stage = harness::unique_stage("jsonkey");
+        let doc = r#"{"user":"svc","port":8443}"#;
+        harness::seed(&harness::store().await, &format!("/sh/{stage}/db"), doc, ParameterType::String).await;
+        let yaml = "db:\n  user:\n    ssm_param: /sh/{stage}/db\n    json_key: user\n    allowed: [svc, admin]\n  \
+                    port:\n    ssm_param: /sh/{stage}/db\n    json_key: port\n    type: int\n";
+        let first = resolver(yaml, &stage, harness::store().await, &redis.url(), Some(K1));
+        first.load_all().await.unwrap();
+        assert_eq!(first.require::<String>("db.user").await.unwrap(), "svc");
+
+        let second = resolver(yaml, &stage, harness::store().await, &redis.url(), Some(K1));
+        for (key, want) in [("db.user", serde_json::json!("svc")), ("db.port", serde_json::json!(8443))] {
+            let why = second.explain(key).await.unwrap();
+            assert_eq!((why.value, why.source), (Some(want), Source::Shared), "{key}: the member, not the document");
+        }
+        assert_eq!(second.stats().ssm_calls, 0);
+        assert_eq!(second.stats().shared_errors, 0);
+    });
+}

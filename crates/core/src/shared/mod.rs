@@ -270,7 +270,7 @@ impl Inner {
         let checked = codec::decode(shared.keys(), name, stored, entry.secure)
             .map_err(|refused| refused.to_string())
             .and_then(|(record, raw)| match raw {
-                Some(raw) => entry.decode(&raw).map(|v| (record, Some((v, raw)))),
+                Some(raw) => entry.decode_stored(&raw).map(|v| (record, Some((v, raw)))),
                 None => Ok((record, None)),
             });
         match checked {
