@@ -1,6 +1,6 @@
 //! The stores, as Python classes: `SsmStore`, `MemoryStore`, `FileStore`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use pyo3::exceptions::PyValueError;
@@ -24,42 +24,59 @@ pub struct PySsmStore {
 /// `Resolver(schema)` return at once, and whatever the program does before
 /// its first read (building the resolver, its own imports) overlaps it.
 pub(crate) struct Deferred {
-    ready: OnceCell<SsmStore>,
+    /// The store once built, in a cell of the fork generation that began
+    /// it: a child forked while a parent thread was still waiting for the
+    /// build would otherwise wait on a cell no thread of its own will fill.
+    ready: Mutex<(u64, Arc<OnceCell<SsmStore>>)>,
     /// The build under way; taken by the first request that waits for it.
     task: Mutex<Option<JoinHandle<SsmStore>>>,
     /// To build again, in the caller's task, should the spawned build be lost.
     builder: SsmStoreBuilder,
-    /// The process that spawned the build: a forked child has no thread
-    /// of its parent's runtime to finish it, and builds its own.
-    pid: u32,
+    /// The fork generation that spawned the build: a forked child has no
+    /// thread of its parent's runtime to finish it, and builds its own.
+    born: u64,
 }
 
 impl Deferred {
     pub(crate) fn start(builder: SsmStoreBuilder) -> Arc<Self> {
         let task = crate::runtime::handle().spawn(builder.clone().build());
-        Arc::new(Deferred { ready: OnceCell::new(), task: Mutex::new(Some(task)), builder, pid: std::process::id() })
+        let born = ssmconf::fork::generation();
+        let ready = Mutex::new((born, Arc::new(OnceCell::new())));
+        Arc::new(Deferred { ready, task: Mutex::new(Some(task)), builder, born })
     }
 
-    async fn store(&self) -> &SsmStore {
-        self.ready
-            .get_or_init(|| async {
-                let task = self.task.lock().ok().and_then(|mut task| task.take());
-                let task = task.filter(|_| std::process::id() == self.pid);
-                match task {
-                    Some(task) => match task.await {
-                        Ok(store) => store,
-                        Err(_) => self.builder.clone().build().await,
-                    },
-                    None => self.builder.clone().build().await,
-                }
-            })
-            .await
+    /// The store (a clone shares its client): the one built, else built now.
+    async fn store(&self) -> SsmStore {
+        let generation = ssmconf::fork::generation();
+        let cell = {
+            let mut ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
+            if ready.0 != generation && !ready.1.initialized() {
+                *ready = (generation, Arc::new(OnceCell::new()));
+            }
+            ready.1.clone()
+        };
+        cell.get_or_init(|| async {
+            let task = match generation == self.born {
+                true => self.task.lock().ok().and_then(|mut task| task.take()),
+                false => None,
+            };
+            match task {
+                Some(task) => match task.await {
+                    Ok(store) => store,
+                    Err(_) => self.builder.clone().build().await,
+                },
+                None => self.builder.clone().build().await,
+            }
+        })
+        .await
+        .clone()
     }
 }
 
 impl std::fmt::Debug for Deferred {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SsmStore").field("ready", &self.ready.initialized()).finish_non_exhaustive()
+        let ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner).1.initialized();
+        f.debug_struct("SsmStore").field("ready", &ready).finish_non_exhaustive()
     }
 }
 

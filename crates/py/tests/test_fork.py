@@ -264,6 +264,40 @@ def test_a_fetch_in_flight_in_a_parent_thread_does_not_block_the_child(moto_endp
         proxy.close()
 
 
+def test_a_store_still_being_built_when_the_process_forks_does_not_block_the_child(
+    moto_endpoint, seed, schema, stage, tmp_path, monkeypatch
+):
+    # `SsmStore()` builds itself in the background (the AWS configuration chain, the client); the
+    # first request waits for that build. Here the build reads its config file from a FIFO, so it
+    # stays under way until the test writes to it, while a parent thread waits for it; the process
+    # forks meanwhile. The child must build a store of its own, not wait on the parent's build.
+    seed(f"/it/{stage}/live", "l1")
+    fifo = tmp_path / "aws-config"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(fifo))
+    store = ssmconf.SsmStore(region="us-east-1", endpoint_url=moto_endpoint)
+    r = ssmconf.Resolver(schema(SCHEMA), vars={"stage": stage}, store=store)
+    in_flight: list[Any] = []
+    reader = threading.Thread(target=lambda: in_flight.append(r.get("live")))
+    reader.start()
+    time.sleep(0.3)  # the reader is waiting for the build, which waits for the FIFO
+    try:
+
+        def child() -> Any:
+            os.environ["AWS_CONFIG_FILE"] = os.devnull  # the child's own build reads no FIFO
+            return r.get("live")
+
+        assert in_child(child) == "l1"
+        assert in_flight == [], "the parent's reader was still waiting for the build"
+    finally:
+        try:  # lets the parent's build finish (ENXIO: nothing is reading the FIFO)
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+    reader.join(DEADLINE)
+    assert in_flight == ["l1"], "the parent's own read completes once its build does"
+
+
 def test_the_child_serves_stale_values_when_the_file_store_fails(schema, stage, tmp_path):
     params = tmp_path / "params.json"
     r = ssmconf.Resolver(schema(SCHEMA), vars={"stage": stage}, store=ssmconf.FileStore(params))
