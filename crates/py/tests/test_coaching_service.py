@@ -8,8 +8,6 @@ import base64
 import importlib.util
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -246,39 +244,16 @@ def test_the_emf_lines_count_each_invocation_and_never_show_a_secret(
 
 
 @pytest.fixture
-def own_moto() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def moto_to_stop(own_moto: Callable[[], Any]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A moto_server of this test's own, so the test can stop it (by its PID) halfway."""
-    binary = os.environ.get("MOTO_SERVER") or str(REPO / ".venv" / "bin" / "moto_server")
-    if not Path(binary).exists():
-        binary = shutil.which("moto_server") or binary
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "-H", "127.0.0.1", "-p", str(port)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert proc.poll() is None, f"moto_server exited with {proc.returncode}"
-                assert time.monotonic() < deadline, "moto_server did not listen within 60 s"
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with own_moto() as server:
+        yield server
 
 
 def test_ssm_going_down_mid_test(
-    coaching: ModuleType, own_moto: tuple[str, subprocess.Popen[bytes]], stage: str, capsys: pytest.CaptureFixture[str]
+    coaching: ModuleType, moto_to_stop: tuple[str, subprocess.Popen[bytes]], stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    endpoint, moto = own_moto
+    endpoint, moto = moto_to_stop
     r = resolver_on(endpoint, stage)
     coaching.configure(r, stage)
     client = TestClient(coaching.create_app(r))
