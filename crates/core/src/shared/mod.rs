@@ -551,11 +551,12 @@ impl Inner {
     }
 
     /// `load_all` through the tier: one request for every fresh and last
-    /// good value in Redis; the locks of what is lacking in one more; SSM
-    /// (batches of 10) for the keys we locked, written back with the
-    /// releases in one request; then the values of the keys others hold,
-    /// waited for up to the lock's bound, and a fetch of our own for what
-    /// is still lacking after that.
+    /// good value in Redis; the locks of what is lacking in one more, and
+    /// one more read of what we locked; SSM (batches of 10) for the keys we
+    /// locked and still lack, written back with the releases in one
+    /// request; then the values of the keys others hold, waited for up to
+    /// the lock's bound (or until Redis stops answering), and a fetch of
+    /// our own for what is still lacking after that.
     pub(crate) async fn fetch_shared_many(&self, idxs: &[usize]) -> Vec<(usize, Arc<Cached>)> {
         let Some(shared) = self.shared.as_ref() else { return self.fetch_many(idxs).await };
         let mut named = Vec::new();
