@@ -31,7 +31,9 @@ missing value (boto3, Powertools).
 
 Scenarios: ``normal``; ``ssm-down`` (SSM answers 503 from t0 + 0.5 s, the
 last half of the start window, to the end of the fleet); ``redis-killed``
-(redis-server SIGKILLed at t0 + 0.5 s, started again after the fleet).
+(redis-server SIGKILLed at t0 + 0.5 s, started again after the fleet);
+``redis-restarted`` (killed at t0 + 0.5 s, started again, empty, at
+t0 + 0.75 s).
 Each run is bounded: a worker that has not finished RUN_DEADLINE (180) s
 after t0 is killed by its PID and reported as such. Ctrl-C stops
 everything this script started.
@@ -64,9 +66,10 @@ MEMBERS = int(os.environ.get("MEMBERS", "1000"))
 PROCS = int(os.environ.get("PROCS", "25"))
 WINDOW = 1.0  # members start within this many seconds
 EVENT_AT = 0.5  # SSM goes down / Redis is killed this long after t0
+RESTART_AT = 0.75  # redis-restarted: Redis is back (empty) this long after t0
 RUN_DEADLINE = float(os.environ.get("RUN_DEADLINE", "180"))
 LIBS = os.environ.get("LIBS", "boto3,powertools,ssmconf,ssmconf-tier").split(",")
-SCENARIOS = os.environ.get("SCENARIOS", "normal,ssm-down,redis-killed").split(",")
+SCENARIOS = os.environ.get("SCENARIOS", "normal,ssm-down,redis-killed,redis-restarted").split(",")
 COMMAND = ".venv/bin/python benches/python/bench_fleet.py"
 
 LABELS = {
@@ -421,7 +424,7 @@ class Fleet:
             child.stdin.write(json.dumps({"t0": t0}) + "\n")
             child.stdin.flush()
         event = None
-        if scenario in ("ssm-down", "redis-killed"):
+        if scenario in ("ssm-down", "redis-killed", "redis-restarted"):
             def fire() -> None:
                 time.sleep(max(0.0, t0 + EVENT_AT - time.time()))
                 if scenario == "ssm-down":
@@ -429,6 +432,9 @@ class Fleet:
                         self.proxy.down = True
                 else:
                     self.redis.kill()
+                if scenario == "redis-restarted":
+                    time.sleep(max(0.0, t0 + RESTART_AT - time.time()))
+                    self.redis.start()
             event = threading.Thread(target=fire, daemon=True)
             event.start()
         members: list[dict[str, Any]] = []
@@ -508,7 +514,7 @@ def main() -> None:
             fleet = Fleet(proxy, redis, write_schema(Path(folder)))
             rows = []
             for scenario in SCENARIOS:
-                for lib in (["ssmconf-tier"] if scenario == "redis-killed" else LIBS):
+                for lib in (["ssmconf-tier"] if scenario.startswith("redis-") else LIBS):
                     log(f"==> {scenario}: {lib}, {MEMBERS} members in {PROCS} processes")
                     row = fleet.run(lib, scenario)
                     log(json.dumps(row))
