@@ -129,6 +129,35 @@ fn a_dead_lock_holder_delays_the_others_at_most_the_lock_bound() {
     });
 }
 
+#[test]
+fn redis_killed_while_load_all_waits_for_another_holder_ends_the_wait_at_once() {
+    let mut redis = RedisServer::start();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (stage, yaml) = rt.block_on(seeded("killedwait", 3));
+    let r = rt.block_on(async { resolver(&yaml, &stage, harness::store().await, &redis.url(), None) });
+    // Another process holds the lock of g.k0 (for the whole 3 s bound) and
+    // is fetching it: load_all waits for its value.
+    let name = rt.block_on(shared_name(&redis, &r, "g.k0"));
+    let mut c = redis.conn();
+    let () = redis::cmd("SET").arg(format!("{name}|lock")).arg("alive").arg("PX").arg(3000).query(&mut c).unwrap();
+    let loading = {
+        let r = r.clone();
+        rt.spawn(async move {
+            let started = Instant::now();
+            let report = r.load_all().await.unwrap();
+            (report, started.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    redis.kill();
+    let (report, took) =
+        rt.block_on(async { tokio::time::timeout(Duration::from_secs(20), loading).await }).unwrap().unwrap();
+    assert_eq!(report.loaded, 3);
+    let why = rt.block_on(r.explain("g.k0")).unwrap();
+    assert_eq!((why.value, why.source), (Some(1000.into()), Source::Ssm), "fetched itself once Redis was gone");
+    assert!(took < Duration::from_millis(2000), "not the holder's 3 s bound: {took:?}");
+}
+
 /// The Redis name of `key`'s fresh entry, found by loading it once.
 async fn shared_name(redis: &RedisServer, r: &Resolver, key: &str) -> String {
     let name = r.ssm_name(key).unwrap().to_string();

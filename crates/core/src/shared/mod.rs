@@ -413,6 +413,20 @@ impl Inner {
     /// outcome of each (or `None`), and the last good values too when
     /// `with_last`, which seed the stale step of keys that have none.
     async fn read_many(&self, shared: &Shared, names: &[Named], with_last: bool) -> Vec<Option<Arc<Cached>>> {
+        match self.try_read_many(shared, names, with_last).await {
+            Some(found) => found,
+            None => vec![None; names.len()],
+        }
+    }
+
+    /// [`read_many`](Self::read_many), but `None` when Redis did not answer
+    /// (or the circuit is open), so a waiter can stop waiting at once.
+    async fn try_read_many(
+        &self,
+        shared: &Shared,
+        names: &[Named],
+        with_last: bool,
+    ) -> Option<Vec<Option<Arc<Cached>>>> {
         let mut cmd = redis::cmd("MGET");
         for (_, name) in names {
             cmd.arg(name);
@@ -427,14 +441,14 @@ impl Inner {
             .run("reading", |mut c| async move { cmd.query_async::<Vec<Option<Vec<u8>>>>(&mut c).await })
             .await
         else {
-            return vec![None; names.len()];
+            return None;
         };
         if with_last {
             for ((idx, name), last) in names.iter().zip(stored.iter().skip(names.len())) {
                 self.seed_last(shared, *idx, name, last.as_deref());
             }
         }
-        names
+        let found = names
             .iter()
             .zip(stored)
             .map(|((idx, name), fresh)| {
@@ -445,7 +459,8 @@ impl Inner {
                 self.cache.record(*idx, &cached);
                 Some(cached)
             })
-            .collect()
+            .collect();
+        Some(found)
     }
 
     /// The fleet's last good value as the stale value of `idx`, when it has
@@ -536,11 +551,12 @@ impl Inner {
     }
 
     /// `load_all` through the tier: one request for every fresh and last
-    /// good value in Redis; the locks of what is lacking in one more; SSM
-    /// (batches of 10) for the keys we locked, written back with the
-    /// releases in one request; then the values of the keys others hold,
-    /// waited for up to the lock's bound, and a fetch of our own for what
-    /// is still lacking after that.
+    /// good value in Redis; the locks of what is lacking in one more, and
+    /// one more read of what we locked; SSM (batches of 10) for the keys we
+    /// locked and still lack, written back with the releases in one
+    /// request; then the values of the keys others hold, waited for up to
+    /// the lock's bound (or until Redis stops answering), and a fetch of
+    /// our own for what is still lacking after that.
     pub(crate) async fn fetch_shared_many(&self, idxs: &[usize]) -> Vec<(usize, Arc<Cached>)> {
         let Some(shared) = self.shared.as_ref() else { return self.fetch_many(idxs).await };
         let mut named = Vec::new();
@@ -582,6 +598,33 @@ impl Inner {
                     (mine, theirs)
                 }
             };
+        // A holder before us may have written its values and released its
+        // locks between our first read and our locks: read what we locked
+        // once more (as `fetch_shared_one` does), and fetch only what is
+        // still lacking; the locks of what we found go back at once.
+        let mine = if mine.iter().any(|(_, token)| token.is_some()) {
+            let locked: Vec<Named> = mine.iter().map(|(key, _)| key.clone()).collect();
+            match self.try_read_many(shared, &locked, false).await {
+                Some(found) if found.iter().any(Option::is_some) => {
+                    let mut release = Vec::new();
+                    let mut lacking = Vec::new();
+                    for (found, (key, token)) in found.into_iter().zip(mine) {
+                        match found {
+                            Some(cached) => {
+                                release.extend(token.map(|t| (key.1.clone(), t)));
+                                out.push((key.0, cached));
+                            }
+                            None => lacking.push((key, token)),
+                        }
+                    }
+                    self.write_back(shared, &[], &release).await;
+                    lacking
+                }
+                _ => mine,
+            }
+        } else {
+            mine
+        };
         let fetched = self.fetch_back(shared, mine).await;
         out.extend(fetched);
         let mut theirs = theirs;
@@ -589,7 +632,9 @@ impl Inner {
         while !theirs.is_empty() && Instant::now() < deadline {
             tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
             pause = (pause * 2).min(MAX_PAUSE);
-            let found = self.read_many(shared, &theirs, false).await;
+            // Redis gone while we wait (the holder's value could not reach
+            // us either): fetch the rest now rather than at the lock's bound.
+            let Some(found) = self.try_read_many(shared, &theirs, false).await else { break };
             let mut still = Vec::new();
             for (found, key) in found.into_iter().zip(theirs) {
                 match found {
