@@ -144,6 +144,33 @@ class Moto:
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
 
 
+def forward_to(handler: BaseHTTPRequestHandler, upstream_port: int, body: bytes) -> None:
+    """Sends the request `handler` holds to 127.0.0.1:`upstream_port` on the handler's kept-alive
+    connection (made again once if the upstream closed it) and copies the answer back."""
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
+    headers["Content-Length"] = str(len(body))
+    for attempt in (1, 2):  # a kept-alive upstream connection may have been closed
+        upstream = getattr(handler, "upstream", None) or http.client.HTTPConnection("127.0.0.1", upstream_port)
+        handler.upstream = upstream  # type: ignore[attr-defined]
+        try:
+            upstream.request(handler.command, handler.path, body, headers)
+            resp = upstream.getresponse()
+            data = resp.read()
+            break
+        except (http.client.HTTPException, OSError):
+            upstream.close()
+            handler.upstream = None  # type: ignore[attr-defined]
+            if attempt == 2:
+                raise
+    handler.send_response(resp.status, resp.reason)
+    for k, v in resp.getheaders():
+        if k.lower() not in HOP_BY_HOP | {"content-length", "server", "date"}:
+            handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class CountingProxy:
     """Forwards HTTP to moto and counts SSM operations (``X-Amz-Target``).
 
@@ -196,28 +223,7 @@ class CountingProxy:
                 if target.startswith("AmazonSSM."):
                     with proxy.lock:
                         proxy.counts[target.split(".", 1)[1]] += 1
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                headers["Content-Length"] = str(len(body))
-                for attempt in (1, 2):  # a kept-alive upstream connection may have been closed
-                    upstream = getattr(self, "upstream", None) or http.client.HTTPConnection("127.0.0.1", upstream_port)
-                    self.upstream = upstream
-                    try:
-                        upstream.request(self.command, self.path, body, headers)
-                        resp = upstream.getresponse()
-                        data = resp.read()
-                        break
-                    except (http.client.HTTPException, OSError):
-                        upstream.close()
-                        self.upstream = None
-                        if attempt == 2:
-                            raise
-                self.send_response(resp.status, resp.reason)
-                for k, v in resp.getheaders():
-                    if k.lower() not in HOP_BY_HOP | {"content-length", "server", "date"}:
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                forward_to(self, upstream_port, body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

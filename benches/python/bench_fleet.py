@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_compare import HOP_BY_HOP, Moto, child_env, free_port, machine, versions  # noqa: E402
+from bench_compare import Moto, child_env, forward_to, free_port, machine, versions  # noqa: E402
 
 PY = sys.executable
 PREFIX = "/bench/fleet"
@@ -123,7 +123,7 @@ class ThrottlingProxy:
                 elif verdict == "down":
                     self.answer(503, UNAVAILABLE, {"x-amzn-ErrorType": "ServiceUnavailable"})
                 else:
-                    self.forward(body)
+                    forward_to(self, upstream_port, body)
 
             def answer(self, status: int, data: bytes, extra: dict[str, str]) -> None:
                 self.send_response(status)
@@ -131,32 +131,6 @@ class ThrottlingProxy:
                 self.send_header("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")
                 for k, v in extra.items():
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def forward(self, body: bytes) -> None:
-                import http.client
-
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                headers["Content-Length"] = str(len(body))
-                for attempt in (1, 2):
-                    upstream = getattr(self, "upstream", None) or http.client.HTTPConnection("127.0.0.1", upstream_port)
-                    self.upstream = upstream
-                    try:
-                        upstream.request(self.command, self.path, body, headers)
-                        resp = upstream.getresponse()
-                        data = resp.read()
-                        break
-                    except (http.client.HTTPException, OSError):
-                        upstream.close()
-                        self.upstream = None
-                        if attempt == 2:
-                            raise
-                self.send_response(resp.status, resp.reason)
-                for k, v in resp.getheaders():
-                    if k.lower() not in HOP_BY_HOP | {"content-length", "server", "date"}:
-                        self.send_header(k, v)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
