@@ -196,7 +196,7 @@ impl Resolver {
             prefixes(entries.iter().map(|(_, _, b)| b.name.plain.as_str()).filter(|n| !n.starts_with("/aws/")));
         for prefix in &report.prefixes {
             let listed = inner
-                .call_store(inner.store.parameters_by_path(prefix))
+                .call_store(inner.store.parameters_by_path(prefix, true))
                 .await
                 .map_err(|source| Error::Store { what: format!("diff (listing {prefix})"), source })?;
             report.unnamed.extend(

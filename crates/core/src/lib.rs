@@ -78,7 +78,10 @@ pub use ops::{
 pub use resolved::{Resolved, Source, Stats, Step};
 pub use resolver::{Answer, Clock, Hit, HitStamp, LoadReport, ManualClock, Resolver, ResolverBuilder, SystemClock};
 pub use schema::Schema;
-pub use store::{FileStore, MemoryStore, ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest};
+pub use store::{
+    FileStore, MemoryStore, PATH_PAGE_SIZE, ParamType, Parameter, ParameterPage, ParameterStore, ParameterVersion,
+    PutRequest,
+};
 #[cfg(feature = "ssm")]
 pub use store::{SsmStore, SsmStoreBuilder};
 pub use value::ValueType;

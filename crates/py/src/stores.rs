@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use ssmconf::{
-    FileStore, MemoryStore, ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, SsmStore,
-    SsmStoreBuilder, StoreError, StoreErrorKind,
+    FileStore, MemoryStore, ParamType, Parameter, ParameterPage, ParameterStore, ParameterVersion, PutRequest,
+    SsmStore, SsmStoreBuilder, StoreError, StoreErrorKind,
 };
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
@@ -102,8 +102,13 @@ impl ParameterStore for Deferred {
         self.store().await.parameter_history(name).await
     }
 
-    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
-        self.store().await.parameters_by_path(path).await
+    async fn parameters_by_path_page(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+    ) -> Result<ParameterPage, StoreError> {
+        self.store().await.parameters_by_path_page(path, recursive, next_token).await
     }
 }
 

@@ -66,9 +66,14 @@ impl ParameterStore for Recording {
     async fn parameter_history(&self, name: &str) -> Result<Vec<ParameterVersion>, StoreError> {
         self.memory.parameter_history(name).await
     }
-    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+    async fn parameters_by_path_page(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+    ) -> Result<crate::store::ParameterPage, StoreError> {
         assert!(!path.starts_with("/aws/"), "diff listed {path}");
-        self.memory.parameters_by_path(path).await
+        self.memory.parameters_by_path_page(path, recursive, next_token).await
     }
 }
 

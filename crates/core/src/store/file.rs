@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, select_version, under_path};
+use super::{
+    ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, page_of, select_version, under_path_at,
+};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
 
@@ -252,16 +254,22 @@ impl ParameterStore for FileStore {
         .await
     }
 
-    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+    async fn parameters_by_path_page(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+    ) -> Result<super::ParameterPage, StoreError> {
         let store = self.clone();
         let path = path.to_string();
+        let next_token = next_token.map(str::to_string);
         blocking(move || {
             let contents = store.read()?;
             // A BTreeMap: names come out sorted.
-            Ok(contents
+            let sorted = contents
                 .parameters
                 .iter()
-                .filter(|(name, _)| under_path(&path, name))
+                .filter(|(name, _)| under_path_at(&path, name, recursive))
                 .filter_map(|(name, versions)| {
                     let last = versions.last()?;
                     Some(Parameter {
@@ -272,7 +280,8 @@ impl ParameterStore for FileStore {
                         last_modified: to_time(last.modified_at),
                     })
                 })
-                .collect())
+                .collect();
+            page_of(sorted, next_token.as_deref())
         })
         .await
     }

@@ -7,7 +7,9 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, select_version, under_path};
+use super::{
+    ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest, page_of, select_version, under_path_at,
+};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
 
@@ -169,12 +171,17 @@ impl ParameterStore for MemoryStore {
         Ok(self.lock().get(name).cloned().unwrap_or_default())
     }
 
-    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+    async fn parameters_by_path_page(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+    ) -> Result<super::ParameterPage, StoreError> {
         self.begin()?;
         let params = self.lock();
         let mut found: Vec<Parameter> = params
             .iter()
-            .filter(|(name, _)| under_path(path, name))
+            .filter(|(name, _)| under_path_at(path, name, recursive))
             .filter_map(|(name, versions)| {
                 let last = versions.last()?;
                 Some(Parameter {
@@ -187,7 +194,7 @@ impl ParameterStore for MemoryStore {
             })
             .collect();
         found.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(found)
+        page_of(found, next_token)
     }
 }
 
@@ -223,6 +230,36 @@ mod tests {
         store.fail_with(None);
         assert!(store.get_parameters(&["/a/b".into()]).await.is_ok());
         assert_eq!(store.calls(), 6);
+    }
+
+    #[tokio::test]
+    async fn listing_by_path_pages_like_ssm() {
+        let store = MemoryStore::new();
+        for i in 0..23 {
+            store.set(format!("/app/flags/f{i:02}"), i.to_string(), ParamType::String);
+        }
+        store.set("/app/flags/deep/one", "1", ParamType::String);
+        store.set("/app/flagsother", "x", ParamType::String);
+        store.set("/app/flags", "itself", ParamType::String);
+
+        let first = store.parameters_by_path_page("/app/flags", false, None).await.unwrap();
+        assert_eq!(first.parameters.len(), 10);
+        assert_eq!(first.parameters[0].name, "/app/flags/f00");
+        let token = first.next_token.expect("a second page");
+        let second = store.parameters_by_path_page("/app/flags", false, Some(&token)).await.unwrap();
+        assert_eq!(second.parameters[0].name, "/app/flags/f10");
+
+        // Only the level below without `recursive`; never the path itself
+        // or a sibling that shares its letters.
+        let flat = store.parameters_by_path("/app/flags/", false).await.unwrap();
+        assert_eq!(flat.len(), 23);
+        let deep = store.parameters_by_path("/app/flags", true).await.unwrap();
+        assert_eq!(deep.len(), 24);
+        assert!(deep.iter().any(|p| p.name == "/app/flags/deep/one"));
+        assert!(deep.iter().all(|p| p.name != "/app/flagsother" && p.name != "/app/flags"));
+
+        let bad = store.parameters_by_path_page("/app/flags", true, Some("nonsense")).await.unwrap_err();
+        assert_eq!(bad.kind(), StoreErrorKind::Rejected);
     }
 
     #[test]

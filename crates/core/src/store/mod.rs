@@ -242,25 +242,89 @@ pub trait ParameterStore: fmt::Debug + Send + Sync {
         None
     }
 
-    /// Every parameter whose name lies under `path` (a prefix ending in
-    /// `/`), at any depth, at its latest version, decrypted: SSM's
-    /// `GetParametersByPath` with `Recursive`. Used by `diff` to find
-    /// parameters that no schema entry names.
+    /// One page of SSM's `GetParametersByPath`: parameters whose names lie
+    /// under `path` (a hierarchy such as `/app/dev/flags`, with or without
+    /// the trailing `/`), at their latest version, decrypted. With
+    /// `recursive`, at any depth; without, only the level just below.
+    /// `next_token` is the token of the previous page (`None` for the
+    /// first); the answer's `next_token` is `None` on the last page. A page
+    /// may be short, or empty, and still have a next one (SSM does both),
+    /// so callers read until the token runs out.
     ///
     /// The default answers an error: a store that cannot list.
     ///
     /// # Errors
     /// A [`StoreError`] when the request failed or the store cannot list.
-    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
+    async fn parameters_by_path_page(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+    ) -> Result<ParameterPage, StoreError> {
+        let _ = (recursive, next_token);
         Err(StoreError::new(
             crate::StoreErrorKind::Other,
             format!("this store cannot list the parameters under {path}"),
         ))
     }
+
+    /// Every parameter under `path`: every page of
+    /// [`parameters_by_path_page`](Self::parameters_by_path_page), in order.
+    /// `diff` uses it to find parameters that no schema entry names.
+    ///
+    /// # Errors
+    /// The first page's [`StoreError`].
+    async fn parameters_by_path(&self, path: &str, recursive: bool) -> Result<Vec<Parameter>, StoreError> {
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self.parameters_by_path_page(path, recursive, token.as_deref()).await?;
+            found.extend(page.parameters);
+            match page.next_token {
+                Some(next) => token = Some(next),
+                None => return Ok(found),
+            }
+        }
+    }
 }
 
-/// True when `name` lies under `path` (a prefix ending in `/`),
-/// for stores that filter their own maps.
-pub(crate) fn under_path(path: &str, name: &str) -> bool {
-    name.len() > path.len() && name.starts_with(path)
+/// One page of a listing by path
+/// ([`ParameterStore::parameters_by_path_page`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParameterPage {
+    /// The parameters on this page (possibly none).
+    pub parameters: Vec<Parameter>,
+    /// The token of the next page; `None` on the last.
+    pub next_token: Option<String>,
+}
+
+/// The most parameters a page of `GetParametersByPath` holds.
+pub const PATH_PAGE_SIZE: usize = 10;
+
+/// True when `name` lies under `path` (with or without its trailing `/`):
+/// at any depth with `recursive`, else just below. For stores that filter
+/// their own maps.
+pub(crate) fn under_path_at(path: &str, name: &str, recursive: bool) -> bool {
+    let prefix = path.trim_end_matches('/');
+    let Some(rest) = name.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')) else {
+        return false;
+    };
+    !rest.is_empty() && (recursive || !rest.contains('/'))
+}
+
+/// A page of `sorted` (the store's listing, names in order) as SSM would
+/// give it: [`PATH_PAGE_SIZE`] at a time, the token being the offset of
+/// the next page.
+pub(crate) fn page_of(sorted: Vec<Parameter>, next_token: Option<&str>) -> Result<ParameterPage, StoreError> {
+    let start = match next_token {
+        None => 0,
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|&s| s <= sorted.len())
+            .ok_or_else(|| StoreError::new(crate::StoreErrorKind::Rejected, format!("invalid NextToken `{t}`")))?,
+    };
+    let end = (start + PATH_PAGE_SIZE).min(sorted.len());
+    let next_token = (end < sorted.len()).then(|| end.to_string());
+    Ok(ParameterPage { parameters: sorted.into_iter().skip(start).take(end - start).collect(), next_token })
 }

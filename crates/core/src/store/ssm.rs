@@ -12,7 +12,7 @@ use aws_sdk_ssm::config::Credentials;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::{ParameterTier, ParameterType, ResourceTypeForTagging, Tag};
 
-use super::{ParamType, Parameter, ParameterStore, ParameterVersion, PutRequest};
+use super::{ParamType, Parameter, ParameterPage, ParameterStore, ParameterVersion, PutRequest};
 use crate::error::{StoreError, StoreErrorKind};
 use crate::schema::split_selector;
 
@@ -369,33 +369,38 @@ impl ParameterStore for SsmStore {
         }
     }
 
-    async fn parameters_by_path(&self, path: &str) -> Result<Vec<Parameter>, StoreError> {
-        let mut found = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .here()
-                .await
-                .get_parameters_by_path()
-                .path(path)
-                .recursive(true)
-                .with_decryption(true)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| classify(e, None))?;
-            found.extend(out.parameters().iter().map(|p| Parameter {
-                name: p.name().unwrap_or_default().to_string(),
-                value: p.value().unwrap_or_default().to_string(),
-                version: p.version(),
-                param_type: from_sdk_type(p.r#type()),
-                last_modified: p.last_modified_date().and_then(|d| SystemTime::try_from(*d).ok()),
-            }));
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(found),
-            }
-        }
+    async fn parameters_by_path_page(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+    ) -> Result<ParameterPage, StoreError> {
+        let out = self
+            .here()
+            .await
+            .get_parameters_by_path()
+            .path(path)
+            .recursive(recursive)
+            .with_decryption(true)
+            .max_results(crate::store::PATH_PAGE_SIZE as i32)
+            .set_next_token(next_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(e, None))?;
+        Ok(ParameterPage {
+            parameters: out
+                .parameters()
+                .iter()
+                .map(|p| Parameter {
+                    name: p.name().unwrap_or_default().to_string(),
+                    value: p.value().unwrap_or_default().to_string(),
+                    version: p.version(),
+                    param_type: from_sdk_type(p.r#type()),
+                    last_modified: p.last_modified_date().and_then(|d| SystemTime::try_from(*d).ok()),
+                })
+                .collect(),
+            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+        })
     }
 }
 
