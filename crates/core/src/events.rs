@@ -7,7 +7,9 @@ use crate::value::shown;
 impl Resolver {
     /// Takes an EventBridge "Parameter Store Change" event and drops every
     /// key whose SSM name it names from the cache, so the next read fetches
-    /// the new value instead of waiting out the TTL. Answers those keys.
+    /// the new value instead of waiting out the TTL. Answers those keys. A
+    /// path entry (`ssm_path`) is dropped by a change of any name under its
+    /// path (at the level it reads, with `recursive: false`).
     ///
     /// Anything that is not such an event changes nothing, answers an
     /// empty list and logs a warning saying what was wrong with it.
@@ -33,10 +35,16 @@ impl Resolver {
                 return Vec::new();
             }
         };
-        let Some(idxs) = self.inner.by_name.get(name) else {
+        let mut idxs: Vec<usize> = self.inner.by_name.get(name).cloned().unwrap_or_default();
+        idxs.extend(self.inner.entries().filter_map(|(idx, entry, bound)| {
+            let recursive = entry.path.as_ref()?.recursive;
+            let rest = crate::resolver::relative_name(&bound.name.plain, name)?;
+            (recursive || !rest.contains('/')).then_some(idx)
+        }));
+        if idxs.is_empty() {
             tracing::debug!(target: "ssmconf", name, "Parameter Store Change event for a name not in the schema");
             return Vec::new();
-        };
+        }
         idxs.iter()
             .map(|&idx| {
                 self.inner.invalidate_everywhere(&[idx]);

@@ -77,7 +77,7 @@ pub use ops::{
 };
 pub use resolved::{Resolved, Source, Stats, Step};
 pub use resolver::{Answer, Clock, Hit, HitStamp, LoadReport, ManualClock, Resolver, ResolverBuilder, SystemClock};
-pub use schema::Schema;
+pub use schema::{PATH_VALUE_KEY, Schema};
 pub use store::{
     FileStore, MemoryStore, PATH_PAGE_SIZE, ParamType, Parameter, ParameterPage, ParameterStore, ParameterVersion,
     PutRequest,

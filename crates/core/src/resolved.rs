@@ -83,8 +83,13 @@ pub struct Resolved {
     pub source: Source,
     /// The SSM name, placeholders filled (none for a literal).
     pub ssm_param: Option<String>,
-    /// The parameter's version, when SSM answered (now or before, for stale).
+    /// The parameter's version, when SSM answered (now or before, for stale);
+    /// `None` for a path entry.
     pub version: Option<i64>,
+    /// For a path entry (`ssm_path`): how many parameters the mapping
+    /// holds (SSM's, the default's or the environment's). `None` for
+    /// other keys.
+    pub parameters: Option<usize>,
     /// When the value was fetched from SSM.
     pub fetched_at: Option<SystemTime>,
     /// When the cached fetch expires.

@@ -253,7 +253,7 @@ impl Inner {
             Some(cached) => {
                 self.stats.hits.fetch_add(1, Ordering::Relaxed);
                 self.maybe_refresh(idx, &cached);
-                note(trail, Source::Cache, || describe_cached(&cached, self.clock.now()));
+                note(trail, Source::Cache, || describe_cached(&cached, self.clock.now(), self.is_path(idx)));
                 Ok(Some(self.after_fetch(idx, cached, has_caller, trail)))
             }
             None => {
@@ -272,7 +272,9 @@ impl Inner {
         let cached = self.fetch_one(idx, has_caller).await;
         let now = self.clock.now();
         let shared = matches!(&cached.outcome, Outcome::Found(f) if f.origin.is_some());
-        note(&mut trail, if shared { Source::Shared } else { Source::Ssm }, || describe_cached(&cached, now));
+        note(&mut trail, if shared { Source::Shared } else { Source::Ssm }, || {
+            describe_cached(&cached, now, self.is_path(idx))
+        });
         Ok(self.after_fetch(idx, cached, has_caller, &mut trail))
     }
 
@@ -290,7 +292,10 @@ impl Inner {
                 Answer { source, held: Held::Cached, cached: Some(cached) }
             }
             Outcome::Missing => {
-                note(trail, Source::Stale, || "skipped: the parameter does not exist".into());
+                note(trail, Source::Stale, || match self.is_path(idx) {
+                    true => "skipped: no parameter under the path".into(),
+                    false => "skipped: the parameter does not exist".into(),
+                });
                 let mut answer = self.defaults(idx, has_caller, trail);
                 answer.cached = Some(cached);
                 answer
@@ -301,12 +306,10 @@ impl Inner {
                     let now = self.clock.now();
                     note(trail, Source::Stale, || {
                         let age = now.saturating_duration_since(stale.fetched_at).as_secs();
+                        let what = version_or_count(stale.version, self.is_path(idx));
                         match &stale.origin {
-                            Some(by) => format!(
-                                "version {} fetched by {by} {age}s ago (the fleet's last good value)",
-                                stale.version
-                            ),
-                            None => format!("version {} fetched {age}s ago", stale.version),
+                            Some(by) => format!("{what} fetched by {by} {age}s ago (the fleet's last good value)"),
+                            None => format!("{what} fetched {age}s ago"),
                         }
                     });
                     Answer { source: Source::Stale, held: Held::Stale(stale), cached: Some(cached) }
@@ -339,14 +342,26 @@ impl Inner {
     }
 }
 
-fn describe_cached(cached: &Cached, now: Instant) -> String {
+/// "version 3", or for a path entry (whose version is its count) "12 parameters".
+fn version_or_count(version: i64, is_path: bool) -> String {
+    match is_path {
+        true => format!("{version} parameters"),
+        false => format!("version {version}"),
+    }
+}
+
+fn describe_cached(cached: &Cached, now: Instant, is_path: bool) -> String {
     let age = now.saturating_duration_since(cached.fetched_at).as_secs();
     let left = cached.expires_at.saturating_duration_since(now).as_secs();
     match &cached.outcome {
-        Outcome::Found(f) => match &f.origin {
-            Some(by) => format!("version {} fetched by {by} {age}s ago (shared), fresh for {left}s more", f.version),
-            None => format!("version {} fetched {age}s ago, fresh for {left}s more", f.version),
-        },
+        Outcome::Found(f) => {
+            let what = version_or_count(f.version, is_path);
+            match &f.origin {
+                Some(by) => format!("{what} fetched by {by} {age}s ago (shared), fresh for {left}s more"),
+                None => format!("{what} fetched {age}s ago, fresh for {left}s more"),
+            }
+        }
+        Outcome::Missing if is_path => format!("no parameter under the path (asked {age}s ago)"),
         Outcome::Missing => format!("the parameter does not exist (asked {age}s ago)"),
         Outcome::Failed(e) => format!("the fetch {age}s ago failed: {e}"),
     }

@@ -42,8 +42,12 @@ impl Inner {
     /// Fetches every key of `idxs` that is not fresh, in as few requests as
     /// the store allows. Answers how many outcomes were fetched.
     pub(crate) async fn fetch_many(&self, idxs: &[usize]) -> Vec<(usize, Arc<Cached>)> {
-        let batches =
-            plan_batches(idxs, |i| self.bound(i).map(|b| (&*b.name.full, &*b.name.plain)), self.store.max_batch());
+        // Each path entry is a batch of its own (its pages go concurrently
+        // with the other batches).
+        let (paths, names): (Vec<usize>, Vec<usize>) = idxs.iter().partition(|&&i| self.is_path(i));
+        let mut batches =
+            plan_batches(&names, |i| self.bound(i).map(|b| (&*b.name.full, &*b.name.plain)), self.store.max_batch());
+        batches.extend(paths.into_iter().map(|i| vec![i]));
         futures_util::stream::iter(batches)
             .map(|batch| self.fetch_batch(batch))
             .buffer_unordered(BATCHES_IN_FLIGHT)
@@ -89,8 +93,22 @@ impl Inner {
     }
 
     /// One store request for `idxs` (at most one batch, distinct names; a
-    /// Secrets Manager reference alone).
+    /// Secrets Manager reference alone); a path entry reads all its pages.
     pub(crate) async fn request(&self, idxs: &[usize]) -> Vec<Arc<Cached>> {
+        if !idxs.iter().any(|&i| self.is_path(i)) {
+            return self.request_names(idxs).await;
+        }
+        let mut out = Vec::with_capacity(idxs.len());
+        for &idx in idxs {
+            out.push(match self.is_path(idx) {
+                true => self.request_path(idx).await,
+                false => self.request_names(&[idx]).await.pop().expect("one outcome per key"),
+            });
+        }
+        out
+    }
+
+    async fn request_names(&self, idxs: &[usize]) -> Vec<Arc<Cached>> {
         let epochs: Vec<_> = idxs.iter().map(|&i| self.cache.epoch(i)).collect();
         let mut names: Vec<String> = Vec::with_capacity(idxs.len());
         let mut slot_of: Vec<usize> = Vec::with_capacity(idxs.len());

@@ -7,6 +7,9 @@ mod clock;
 mod fetch;
 #[cfg(all(test, unix))]
 mod fork_tests;
+mod path;
+#[cfg(test)]
+mod path_tests;
 mod per_process;
 mod refresh;
 #[cfg(test)]
@@ -30,6 +33,7 @@ pub use builder::ResolverBuilder;
 pub(crate) use cache::{Cached, Fetched, Outcome};
 pub use chain::{Answer, Hit, HitStamp};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub(crate) use path::relative_name;
 
 use crate::Value;
 use crate::error::{Error, Result, Suggestion};
@@ -347,12 +351,19 @@ impl Resolver {
             cache::Outcome::Failed(e) => Some(e.to_string()),
             _ => None,
         });
+        let is_path = entry.is_some_and(Entry::is_path);
+        let parameters = entry.filter(|e| e.is_path()).and_then(|e| match answer.fetched() {
+            Some(f) => usize::try_from(f.version).ok(),
+            None if answer.source == crate::Source::Default => e.path.as_ref().map(|p| p.default_leaves.len()),
+            None => answer.value().and_then(|v| crate::schema::leaves_of(v, e.value_type)).map(|l| l.len()),
+        });
         Ok(Resolved {
             key: key.to_string(),
             value: answer.value().map(|v| if secure { Value::from("***") } else { v.clone() }),
             source: answer.source,
             ssm_param: self.inner.bound(idx).map(|b| b.name.full.clone()),
-            version: answer.fetched().map(|f| f.version),
+            version: answer.fetched().filter(|_| !is_path).map(|f| f.version),
+            parameters,
             fetched_at: answer.fetched().map(|f| f.fetched_wall),
             expires_at: answer
                 .cached

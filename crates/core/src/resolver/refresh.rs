@@ -110,7 +110,14 @@ impl Inner {
                     continue;
                 }
                 let Some(last) = self.cache.stale(idx) else { continue };
-                let Ok(raw) = encode(&last.value, entry.value_type, false) else { continue };
+                // A path entry: the flat text form of its leaves (none with
+                // `type: json`, whose object leaves read like levels).
+                let raw = match entry.is_path() {
+                    true => crate::schema::leaves_of(&last.value, entry.value_type)
+                        .and_then(|leaves| crate::schema::encode_text(&leaves, entry.value_type)),
+                    false => encode(&last.value, entry.value_type, false).ok(),
+                };
+                let Some(raw) = raw else { continue };
                 let fetched_at = last.fetched_wall.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
                 remembered.insert(snapshot_key(entry, bound), Remembered { raw, version: last.version, fetched_at });
             }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::Entry;
 use super::names::{NameTemplate, is_identifier};
+use super::path::{self, PathSpec};
 use super::suggest::nearest;
 use super::yaml::{Key, Node, NodeError, NodeKind};
 use crate::Value;
@@ -21,6 +22,9 @@ const MAX_TAG_VALUE: usize = 256;
 /// The fields of an entry, in the order the docs list them.
 const FIELDS: [&str; 11] =
     ["ssm_param", "default", "description", "type", "secure", "required", "allowed", "env", "ttl", "tags", "json_key"];
+/// The fields of a path entry (`ssm_path`).
+const PATH_FIELDS: [&str; 10] =
+    ["ssm_path", "recursive", "default", "description", "type", "secure", "required", "env", "ttl", "tags"];
 
 /// Where errors go: the file being read.
 pub(super) struct Ctx<'a> {
@@ -46,13 +50,19 @@ impl Ctx<'_> {
 }
 
 pub(super) fn entry(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<Entry> {
+    let is_path = fields.iter().any(|(f, _)| f.text == "ssm_path");
+    if is_path {
+        path_field_errors(ctx, key, fields)?;
+    }
+    let known: &[&str] = if is_path { &PATH_FIELDS } else { &FIELDS };
     for (f, _) in fields {
-        if !FIELDS.contains(&f.text.as_str()) {
-            let message = match nearest(&f.text, FIELDS) {
+        if !known.contains(&f.text.as_str()) {
+            let message = match nearest(&f.text, known.iter().copied()) {
                 Some(near) => format!("unknown field `{}`; did you mean `{near}`?", f.text),
                 None => {
-                    let list: Vec<String> = FIELDS.iter().map(|f| format!("`{f}`")).collect();
-                    format!("unknown field `{}`; the fields of an entry are {}", f.text, list.join(", "))
+                    let list: Vec<String> = known.iter().map(|f| format!("`{f}`")).collect();
+                    let what = if is_path { "a path entry" } else { "an entry" };
+                    format!("unknown field `{}`; the fields of {what} are {}", f.text, list.join(", "))
                 }
             };
             return Err(ctx.key(f, key, message));
@@ -82,9 +92,14 @@ pub(super) fn entry(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<
 
     let required = flag("required")?;
 
-    let (raw, name_node) = text("ssm_param")?.unwrap_or_else(|| unreachable!("entries have `ssm_param`"));
-    let name = NameTemplate::parse(raw)
-        .map_err(|reason| ctx.node(name_node, key, format!("invalid `ssm_param` `{raw}`: {reason}")))?;
+    let name_field = if is_path { "ssm_path" } else { "ssm_param" };
+    let (raw, name_node) = text(name_field)?.unwrap_or_else(|| unreachable!("entries have `ssm_param`"));
+    let name = if is_path {
+        parse_path(raw).map_err(|reason| ctx.node(name_node, key, format!("invalid `ssm_path` `{raw}`: {reason}")))?
+    } else {
+        NameTemplate::parse(raw)
+            .map_err(|reason| ctx.node(name_node, key, format!("invalid `ssm_param` `{raw}`: {reason}")))?
+    };
     let name_location = Location { file: ctx.file.to_path_buf(), line: name_node.line, column: name_node.column };
     // A Secrets Manager secret is secure unless the entry says otherwise.
     let secure = if field("secure").is_some() { flag("secure")? } else { name.is_secret_reference() };
@@ -138,6 +153,8 @@ pub(super) fn entry(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<
     let default_node = field("default").map(|(_, n)| n);
     let value_type = match text("type")? {
         Some((t, node)) => ValueType::parse(t).ok_or_else(|| ctx.node(node, key, unknown_type(t)))?,
+        // A path entry's leaves are strings unless `type` says otherwise.
+        None if is_path => ValueType::String,
         None => infer_type(default_node).map_err(|e| ctx.from(e, key))?,
     };
     if secure && value_type == ValueType::List && json_key.is_none() {
@@ -159,9 +176,28 @@ pub(super) fn entry(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<
         Some((_, node)) => Some(parse_allowed(ctx, key, node, value_type)?),
     };
 
-    let default = match default_node {
-        None => None,
-        Some(node) => {
+    let path = if is_path {
+        let recursive = match field("recursive") {
+            None => true,
+            Some(_) => flag("recursive")?,
+        };
+        let decode = |leaf: &Node| decode_node(leaf, value_type, secure, "default");
+        let default_leaves = match default_node {
+            None => Vec::new(),
+            Some(node) => path::default_leaves(node, recursive, &decode).map_err(|e| ctx.from(e, key))?,
+        };
+        Some(PathSpec { recursive, default_leaves })
+    } else {
+        None
+    };
+
+    let default = match (default_node, &path) {
+        (None, _) => None,
+        (Some(_), Some(spec)) => {
+            let (tree, _) = path::build_tree(spec.default_leaves.iter().map(|(n, v)| (n.as_str(), v.clone())));
+            Some(Arc::new(tree))
+        }
+        (Some(node), None) => {
             let value = decode_node(node, value_type, secure, "default").map_err(|e| ctx.from(e, key))?;
             if let Some(allowed) = &allowed {
                 value::check_allowed(&value, allowed, secure).map_err(|reason| {
@@ -185,7 +221,56 @@ pub(super) fn entry(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<
         ttl,
         tags,
         json_key,
+        path,
     })
+}
+
+/// The errors only a path entry can have, each at its own field.
+fn path_field_errors(ctx: &Ctx<'_>, key: &str, fields: &[(Key, Node)]) -> Result<()> {
+    for (f, node) in fields {
+        let message = match f.text.as_str() {
+            "ssm_param" => "an entry has `ssm_path` (a hierarchy) or `ssm_param` (one parameter), not both; \
+                            remove one of them"
+                .to_string(),
+            "allowed" => "`allowed` is not valid on a path entry (`ssm_path`): the names under a path are \
+                          open-ended; check values with `type`, or declare single parameters with `ssm_param`"
+                .to_string(),
+            "json_key" => "`json_key` is not valid on a path entry (`ssm_path`): each parameter under the path \
+                           is one leaf; use `type: json` for JSON values, or an `ssm_param` entry with `json_key`"
+                .to_string(),
+            "default" if !matches!(node.kind, NodeKind::Map(_)) => format!(
+                "the `default` of a path entry is a mapping of names under the path to values \
+                 (`default: {{beta: false}}`), not {}",
+                if matches!(node.kind, NodeKind::Scalar { .. }) { "a scalar" } else { node.kind_name() }
+            ),
+            _ => continue,
+        };
+        return Err(ctx.key(f, key, message));
+    }
+    Ok(())
+}
+
+/// Parses an `ssm_path`: a hierarchy starting with `/`, with or without a
+/// trailing `/`, with `{var}` placeholders, no selector, not a Secrets
+/// Manager reference (GetParametersByPath does not list secrets).
+fn parse_path(raw: &str) -> std::result::Result<NameTemplate, String> {
+    if !raw.starts_with('/') {
+        return Err(format!("a path starts with `/`; write `/{raw}`"));
+    }
+    let body = raw.strip_suffix('/').unwrap_or(raw);
+    if body.is_empty() {
+        return Err("the root `/` is not a path ssmconf reads; name a hierarchy such as `/app/{stage}/flags`".into());
+    }
+    if body.contains(':') {
+        return Err("a path has no `:version` or `:label` selector; GetParametersByPath reads the latest \
+                    version of each parameter"
+            .into());
+    }
+    let template = NameTemplate::parse(body)?;
+    if template.is_secret_reference() {
+        return Err("GetParametersByPath does not list Secrets Manager secrets; read each with `ssm_param`".into());
+    }
+    Ok(template)
 }
 
 fn describe(node: &Node) -> &'static str {

@@ -222,7 +222,7 @@ fn walk(ctx: &Ctx<'_>, entries: &[(Key, Node)], prefix: &str, leaves: &mut Vec<L
         }
         let location = Location { file: ctx.file.to_path_buf(), line: k.line, column: k.column };
         let kind = match &v.kind {
-            NodeKind::Map(fields) if fields.iter().any(|(f, _)| f.text == "ssm_param") => {
+            NodeKind::Map(fields) if fields.iter().any(|(f, _)| f.text == "ssm_param" || f.text == "ssm_path") => {
                 LeafKind::Entry(Box::new(entry(ctx, &key, fields)?))
             }
             NodeKind::Map(children) => {

@@ -6,6 +6,7 @@
 mod entry;
 mod load;
 mod names;
+mod path;
 mod suggest;
 pub(crate) mod yaml;
 
@@ -16,6 +17,8 @@ use std::time::Duration;
 
 pub(crate) use entry::parse_ttl;
 pub(crate) use names::{FilledName, NameTemplate, is_secret_reference, split_selector, validate_var_value};
+pub use path::PATH_VALUE_KEY;
+pub(crate) use path::{PathSpec, build_tree, encode_text, leaves_of};
 pub(crate) use suggest::nearest;
 
 use crate::Value;
@@ -80,6 +83,9 @@ pub(crate) struct Entry {
     pub(crate) tags: BTreeMap<String, String>,
     /// `json_key`: the value is this member of the JSON object SSM stores.
     pub(crate) json_key: Option<String>,
+    /// `ssm_path`: a path entry, whose `name` is the path (no trailing `/`)
+    /// and whose value is the mapping of every parameter under it.
+    pub(crate) path: Option<PathSpec>,
 }
 
 impl Entry {
@@ -87,6 +93,10 @@ impl Entry {
     /// `allowed`: the one rule for values from SSM, the environment and `put`.
     /// The reason never shows a secure value.
     pub(crate) fn decode(&self, raw: &str) -> Result<Value, String> {
+        if self.path.is_some() {
+            // The text form of a mapping (an environment variable, the snapshot).
+            return path::decode_text(raw, self.value_type, self.secure).map(|(tree, _)| tree);
+        }
         let value = crate::value::decode(raw, self.value_type, self.secure)?;
         if let Some(allowed) = &self.allowed {
             crate::value::check_allowed(&value, allowed, self.secure)?;
@@ -121,7 +131,24 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// True for a path entry (`ssm_path`).
+    pub(crate) fn is_path(&self) -> bool {
+        self.path.is_some()
+    }
+}
+
 impl Schema {
+    /// True when `key` is a path entry (`ssm_path`): its value is the
+    /// mapping of every parameter under a path.
+    #[must_use]
+    pub fn is_path(&self, key: &str) -> bool {
+        self.inner
+            .index
+            .get(key)
+            .is_some_and(|&i| matches!(&self.inner.leaves[i].kind, LeafKind::Entry(e) if e.is_path()))
+    }
+
     /// Every dotted key in the schema, entries and literals, in schema order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.inner.leaves.iter().map(|l| l.key.as_str())

@@ -217,7 +217,9 @@ impl Inner {
     async fn tier(&self, idx: usize) -> Option<(&Shared, String)> {
         let shared = self.shared.as_ref()?;
         let (entry, bound) = (self.entry(idx)?, self.bound(idx)?);
-        if bound.ttl.is_zero() {
+        // A path entry's value is many parameters: the tier's rule (decode
+        // and check the one value of a key) does not fit it, so it stays out.
+        if bound.ttl.is_zero() || entry.is_path() {
             return None;
         }
         if let KeySource::Ssm { .. } = shared.keys
