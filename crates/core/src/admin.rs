@@ -176,6 +176,9 @@ impl Resolver {
         let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
             return Err(Error::validation(key, "a literal lives in the schema file; change it there"));
         };
+        if entry.is_path() {
+            return Err(crate::path_admin::refuse(key, bound, "written"));
+        }
         if bound.name.is_secret_reference() {
             return Err(Error::validation(key, secret_read_only(&bound.name.full, "written")));
         }
@@ -255,6 +258,24 @@ impl Resolver {
         let mut plan = InitPlan { dry_run: options.dry_run, ..InitPlan::default() };
         let mut candidates = Vec::new();
         for (idx, entry, bound) in inner.entries() {
+            if entry.is_path() {
+                if bound.name.is_read_only() {
+                    let (mut item, _) = crate::path_admin::init_items(inner.key(idx), entry, bound).remove(0);
+                    item.reason = Some("read-only path".into());
+                    plan.skipped.push(item);
+                    continue;
+                }
+                for (item, raw) in crate::path_admin::init_items(inner.key(idx), entry, bound) {
+                    match raw {
+                        Ok(raw) => candidates.push((idx, item, raw)),
+                        Err(()) if item.reason.as_deref().is_some_and(|r| r.starts_with("a path entry")) => {
+                            plan.manual.push(item);
+                        }
+                        Err(()) => plan.failed.push(item),
+                    }
+                }
+                continue;
+            }
             let mut item = PlanItem {
                 key: inner.key(idx).to_string(),
                 ssm_param: bound.name.plain.clone(),
@@ -354,7 +375,8 @@ impl Resolver {
     /// [`Error::Store`] only when the store cannot be reached at all.
     pub async fn check(&self) -> Result<CheckReport> {
         let inner = &self.inner;
-        let entries: Vec<_> = inner.entries().collect();
+        let all: Vec<_> = inner.entries().collect();
+        let (paths, entries): (Vec<_>, Vec<_>) = all.iter().copied().partition(|(_, e, _)| e.is_path());
         let names: Vec<String> = entries.iter().map(|(_, _, b)| b.name.full.clone()).collect();
         let found = inner.read_direct(&names).await;
         // An error only when the store cannot be reached at all: no request
@@ -372,7 +394,10 @@ impl Resolver {
                 return Err(Error::Store { what: "check".into(), source: source.clone() });
             }
         }
-        let mut report = CheckReport { checked: entries.len(), problems: Vec::new() };
+        let mut report = CheckReport { checked: all.len(), problems: Vec::new() };
+        for &(idx, entry, bound) in &paths {
+            report.problems.extend(crate::path_admin::check(inner, idx, entry, bound).await);
+        }
         for ((idx, entry, bound), fetched) in entries.into_iter().zip(found) {
             let key = inner.key(idx);
             let problem = |kind, message: String| Problem {
@@ -410,6 +435,8 @@ impl Resolver {
                 ));
             }
         }
+        // In schema order (path entries were read first).
+        report.problems.sort_by_key(|p| inner.schema.inner.index.get(&p.key).copied());
         Ok(report)
     }
 
@@ -425,6 +452,9 @@ impl Resolver {
         let (Some(entry), Some(bound)) = (inner.entry(idx), inner.bound(idx)) else {
             return Err(Error::validation(key, "a literal in the schema has no history in SSM"));
         };
+        if entry.is_path() {
+            return Err(crate::path_admin::refuse(key, bound, "listed by version"));
+        }
         if bound.name.is_secret_reference() {
             return Err(Error::validation(key, secret_read_only(&bound.name.full, "listed by version here")));
         }

@@ -130,7 +130,8 @@ impl Resolver {
     /// [`Error::Store`] when the store fails.
     pub async fn diff(&self) -> Result<DiffReport> {
         let inner = &self.inner;
-        let entries: Vec<_> = inner.entries().collect();
+        let all: Vec<_> = inner.entries().collect();
+        let entries: Vec<_> = all.iter().copied().filter(|(_, e, _)| !e.is_path()).collect();
         let names: Vec<String> = entries.iter().map(|(_, _, b)| b.name.full.clone()).collect();
         let found = inner.read_direct(&names).await;
         // A failed batch fails the diff; a secret that cannot be read (each
@@ -192,19 +193,36 @@ impl Resolver {
             report.entries.push(item);
         }
         // Nothing under `/aws/` is listed: public parameters and secrets are not the schema's own.
+        // Path entries, leaf by leaf, in schema order among the others.
+        for &(idx, entry, bound) in all.iter().filter(|(_, e, _)| e.is_path()) {
+            let items = crate::path_admin::diff(inner, idx, entry, bound).await;
+            let at = report
+                .entries
+                .iter()
+                .position(|item| inner.schema.inner.index.get(&item.key).is_some_and(|&i| i > idx))
+                .unwrap_or(report.entries.len());
+            report.entries.splice(at..at, items);
+        }
+        let under_a_path = |name: &str| {
+            all.iter().any(|(_, e, b)| {
+                e.path.as_ref().is_some_and(|spec| {
+                    crate::resolver::relative_name(&b.name.plain, name)
+                        .is_some_and(|rest| spec.recursive || !rest.contains('/'))
+                })
+            })
+        };
         report.prefixes =
-            prefixes(entries.iter().map(|(_, _, b)| b.name.plain.as_str()).filter(|n| !n.starts_with("/aws/")));
+            prefixes(all.iter().map(|(_, _, b)| b.name.plain.as_str()).filter(|n| !n.starts_with("/aws/")));
         for prefix in &report.prefixes {
             let listed = inner
                 .call_store(inner.store.parameters_by_path(prefix, true))
                 .await
                 .map_err(|source| Error::Store { what: format!("diff (listing {prefix})"), source })?;
             report.unnamed.extend(
-                listed.into_iter().filter(|p| !inner.by_name.contains_key(&p.name)).map(|p| Unnamed {
-                    ssm_param: p.name,
-                    param_type: p.param_type,
-                    version: p.version,
-                }),
+                listed
+                    .into_iter()
+                    .filter(|p| !inner.by_name.contains_key(&p.name) && !under_a_path(&p.name))
+                    .map(|p| Unnamed { ssm_param: p.name, param_type: p.param_type, version: p.version }),
             );
         }
         report.unnamed.sort_by(|a, b| a.ssm_param.cmp(&b.ssm_param));

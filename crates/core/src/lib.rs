@@ -60,6 +60,7 @@ pub mod integrations;
 mod json_key;
 mod metrics;
 mod ops;
+mod path_admin;
 mod resolved;
 mod resolver;
 mod schema;

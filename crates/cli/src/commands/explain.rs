@@ -36,6 +36,7 @@ fn to_json(why: &Resolved) -> serde_json::Value {
         "secure": why.secure,
         "ssm_param": why.ssm_param,
         "version": why.version,
+        "parameters": why.parameters,
         "fetched_at": why.fetched_at.map(render::rfc3339),
         "expires_at": why.expires_at.map(render::rfc3339),
         "error": why.error,
@@ -81,6 +82,9 @@ fn print_text(out: &mut impl Write, why: &Resolved) -> std::io::Result<()> {
     }
     if let Some(v) = why.version {
         facts.row(["version".to_string(), v.to_string()]);
+    }
+    if let Some(n) = why.parameters {
+        facts.row(["parameters".to_string(), format!("{n} (a path entry: the value maps every name under the path)")]);
     }
     if let Some(at) = why.fetched_at {
         facts.row(["fetched".to_string(), format!("{} ({})", render::rfc3339(at), render::relative(at))]);

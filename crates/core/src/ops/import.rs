@@ -275,6 +275,11 @@ impl Resolver {
             }
             return Err("a literal lives in the schema file; change it there".into());
         }
+        if inner.entry(idx).is_some_and(crate::schema::Entry::is_path) {
+            item.reason =
+                Some("a path entry (ssm_path): import does not write hierarchies; put its parameters by name".into());
+            return Ok(None);
+        }
         let (_, entry, bound) = self.writable(key).map_err(|e| match e {
             Error::Validation { reason, .. } => reason,
             other => other.to_string(),

@@ -115,7 +115,10 @@ impl Resolver {
                 version: None,
                 reason: None,
             };
-            if src.name.is_read_only() || dst.name.is_read_only() {
+            if entry.is_path() {
+                item.reason = Some("a path entry (ssm_path): promote copies single parameters, not hierarchies".into());
+                report.skipped.push(item);
+            } else if src.name.is_read_only() || dst.name.is_read_only() {
                 item.reason = Some("read-only name".into());
                 report.skipped.push(item);
             } else if src.name.plain == dst.name.plain {
