@@ -11,6 +11,7 @@ mod exec;
 mod file_store;
 mod moto;
 mod moto_pipeline;
+mod paths;
 mod pipeline;
 #[path = "../faults/proxy.rs"]
 #[allow(dead_code)]
