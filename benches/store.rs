@@ -52,6 +52,35 @@ fn cold_resolve_30_moto(c: &mut Criterion) {
     assert_eq!(calls, 3 * resolves, "ceil(30/10) calls a resolve");
 }
 
+/// A cold load of a path entry holding 300 parameters across nested
+/// levels: GetParametersByPath, 30 pages of 10 plus moto's trailing empty
+/// page, through the real SDK, client warm.
+fn cold_path_300_moto(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let stage = harness::unique_stage("bench-path");
+    rt.block_on(async {
+        let store = harness::store().await;
+        for i in 0..300 {
+            let name = format!("/it/{stage}/flags/g{}/s{}/p{i}", i % 3, i % 7);
+            harness::seed(&store, &name, &i.to_string(), ParameterType::String).await;
+        }
+    });
+    let schema = harness::schema("flags:\n  ssm_path: /it/{stage}/flags/\n  type: int\n");
+    let store: Arc<dyn ParameterStore> = Arc::new(rt.block_on(harness::store()));
+    let (mut calls, mut loads) = (0u64, 0u64);
+    c.bench_function("cold_path_300_moto", |b| {
+        b.iter(|| {
+            let r = Resolver::builder(schema.clone()).var("stage", &stage).shared_store(store.clone()).build().unwrap();
+            let flags: serde_json::Value = rt.block_on(r.require("flags")).unwrap();
+            calls += r.stats().ssm_calls;
+            loads += 1;
+            black_box(flags)
+        })
+    });
+    eprintln!("cold_path_300_moto: {calls} GetParametersByPath calls in {loads} loads of 300");
+    assert_eq!(calls, 31 * loads, "30 pages and moto's trailing empty one a load");
+}
+
 /// A store that takes `delay` a request, like a remote one, and counts.
 #[derive(Debug)]
 struct Slow {
@@ -164,7 +193,7 @@ fn refresh_ahead_readers_do_not_wait() {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(5));
-    targets = cold_resolve_30_moto, stampede_1000_tasks_one_expired_key
+    targets = cold_resolve_30_moto, cold_path_300_moto, stampede_1000_tasks_one_expired_key
 }
 
 fn main() {
