@@ -396,6 +396,15 @@ impl Resolver {
                 {
                     reason = reason.replace(&v, "***");
                 }
+                // A secure path entry: every string leaf of its mapping.
+                if entry.secure
+                    && entry.is_path()
+                    && let Some(stale) = self.inner.cache.stale(idx)
+                {
+                    for leaf in path::string_leaves(&stale.value) {
+                        reason = reason.replace(leaf, "***");
+                    }
+                }
             }
             Error::validation("(the whole tree)", reason)
         })

@@ -111,6 +111,16 @@ impl Inner {
     }
 }
 
+/// Every string in a mapping, at any depth (to mask secure leaves).
+pub(crate) fn string_leaves(value: &crate::Value) -> Vec<&str> {
+    match value {
+        crate::Value::String(s) if !s.is_empty() => vec![s.as_str()],
+        crate::Value::Object(map) => map.values().flat_map(string_leaves).collect(),
+        crate::Value::Array(items) => items.iter().flat_map(string_leaves).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// `name` relative to `path` (`/p/a/b` under `/p` is `a/b`), if under it.
 pub(crate) fn relative_name<'a>(path: &str, name: &'a str) -> Option<&'a str> {
     let rest = name.strip_prefix(path.trim_end_matches('/'))?.strip_prefix('/')?;

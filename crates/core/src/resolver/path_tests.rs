@@ -311,3 +311,67 @@ fn schema_errors_name_the_position_and_what_to_do() {
         assert_eq!(r.ssm_name("a").unwrap(), "/p/dev");
     }
 }
+
+#[tokio::test]
+async fn concurrent_readers_share_one_listing() {
+    let store = Arc::new(Ragged::new(flags_store(10)));
+    let r = Resolver::builder(schema(FLAGS))
+        .var("stage", "dev")
+        .shared_store(store.clone())
+        .clock(Arc::new(ManualClock::new()))
+        .build()
+        .unwrap();
+    let readers: Vec<_> = (0..32)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(async move { r.require::<serde_json::Value>("flags").await.unwrap() })
+        })
+        .collect();
+    for reader in readers {
+        assert_eq!(leaves(&reader.await.unwrap()), 10);
+    }
+    assert_eq!(store.pages.load(Ordering::SeqCst), 7, "one listing of 7 pages for 32 readers");
+}
+
+fn leaves(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Object(map) => map.values().map(leaves).sum(),
+        _ => 1,
+    }
+}
+
+#[tokio::test]
+async fn a_snapshot_keeps_a_path_entry_for_a_start_during_an_outage() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("snapshot.json");
+    let store = MemoryStore::from_values([("/p/a", "1"), ("/p/a/b", "2")]);
+    let build = |store: &MemoryStore| {
+        Resolver::builder(schema("p:\n  ssm_path: /p\n  type: int\n"))
+            .store(store.clone())
+            .snapshot(&file)
+            .clock(Arc::new(ManualClock::new()))
+            .build()
+            .unwrap()
+    };
+    let first = build(&store);
+    let value: serde_json::Value = first.require("p").await.unwrap();
+    first.flush_snapshot();
+    store.fail_with(Some(StoreError::new(StoreErrorKind::Network, "down")));
+    let second = build(&store);
+    let why = second.explain("p").await.unwrap();
+    assert_eq!((why.source, why.value, why.parameters), (Source::Stale, Some(value), Some(2)));
+}
+
+#[tokio::test]
+async fn extract_never_shows_a_secure_leaf() {
+    let store = MemoryStore::new();
+    store.set("/s/token", "tok-n3ver-shown", ParamType::SecureString);
+    let r = resolver("s:\n  ssm_path: /s\n  secure: true\n", store);
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Wrong {
+        s: std::collections::HashMap<String, i64>,
+    }
+    let e = r.extract::<Wrong>().await.unwrap_err().to_string();
+    assert!(!e.contains("tok-n3ver-shown"), "{e}");
+}
