@@ -375,3 +375,34 @@ async fn extract_never_shows_a_secure_leaf() {
     let e = r.extract::<Wrong>().await.unwrap_err().to_string();
     assert!(!e.contains("tok-n3ver-shown"), "{e}");
 }
+
+#[tokio::test]
+async fn a_token_that_never_changes_fails_the_fetch_instead_of_looping() {
+    #[derive(Debug)]
+    struct Stuck;
+    #[async_trait]
+    impl ParameterStore for Stuck {
+        async fn get_parameters(&self, n: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
+            Ok(vec![None; n.len()])
+        }
+        async fn put_parameter(&self, _: &PutRequest) -> Result<i64, StoreError> {
+            Err(StoreError::new(StoreErrorKind::Rejected, "read only"))
+        }
+        async fn parameter_history(&self, _: &str) -> Result<Vec<ParameterVersion>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn parameters_by_path_page(
+            &self,
+            _: &str,
+            _: bool,
+            _: Option<&str>,
+        ) -> Result<ParameterPage, StoreError> {
+            Ok(ParameterPage { parameters: Vec::new(), next_token: Some("same".into()) })
+        }
+    }
+    let r = resolver(FLAGS, Stuck);
+    let why = tokio::time::timeout(std::time::Duration::from_secs(10), r.explain("flags")).await.unwrap().unwrap();
+    assert_eq!(why.source, Source::Default);
+    assert!(why.error.unwrap().contains("the same NextToken twice"));
+    assert_eq!(r.stats().ssm_calls, 2);
+}

@@ -77,7 +77,10 @@ impl Schema {
     /// problem: invalid YAML, several documents, a duplicate key, a key
     /// outside `[A-Za-z0-9_-]+`, an unknown entry field, a bad `ssm_param`,
     /// `type`, `ttl`, `env` or `tags`, a `default` or `allowed` value that
-    /// does not decode to the entry's type, or a `default` outside `allowed`.
+    /// does not decode to the entry's type, or a `default` outside `allowed`;
+    /// for a path entry (`ssm_path`), also `allowed`, `json_key` or
+    /// `ssm_param` beside it, a `default` that is not a mapping, a default
+    /// key that is no level of an SSM name, or a bad `recursive`.
     pub fn from_yaml_str(text: &str, origin: impl Into<PathBuf>) -> Result<Schema> {
         let origin = origin.into();
         if text.len() > MAX_FILE_BYTES {

@@ -140,7 +140,26 @@ impl Entry {
 
 impl Schema {
     /// True when `key` is a path entry (`ssm_path`): its value is the
-    /// mapping of every parameter under a path.
+    /// mapping of every parameter under a path, nested by the `/` parts of
+    /// their names; a name that is also a prefix keeps its value under
+    /// [`PATH_VALUE_KEY`] (`""`).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use ssmconf::{MemoryStore, Resolver, Schema};
+    /// let schema = Schema::from_yaml_str("flags:\n  ssm_path: /app/{stage}/flags/\n  type: bool\n", "inline.yml")?;
+    /// assert!(schema.is_path("flags"));
+    /// let store = MemoryStore::from_values([
+    ///     ("/app/dev/flags/beta", "true"),
+    ///     ("/app/dev/flags/beta/search", "false"),
+    ///     ("/app/dev/flags/dark", "true"),
+    /// ]);
+    /// let r = Resolver::builder(schema).var("stage", "dev").store(store).build()?;
+    /// let flags: serde_json::Value = r.require("flags").await?;
+    /// assert_eq!(flags, serde_json::json!({"beta": {"": true, "search": false}, "dark": true}));
+    /// assert_eq!(r.explain("flags").await?.parameters, Some(3));
+    /// # Ok::<(), ssmconf::Error>(()) }).unwrap();
+    /// ```
     #[must_use]
     pub fn is_path(&self, key: &str) -> bool {
         self.inner
