@@ -293,6 +293,11 @@ fn schema_errors_name_the_position_and_what_to_do() {
             "paths.yml:3:3: `a`: unknown field `recursve`; did you mean `recursive`?",
         ),
     ];
+    let misspelt = err("g:\n  flags:\n    ssm_pth: /p\n");
+    assert_eq!(
+        misspelt,
+        "paths.yml:3:5: `g.flags`: unknown field `ssm_pth`; did you mean `ssm_path`? (without `ssm_path` this mapping is a group, not an entry)"
+    );
     for (yaml, expected) in cases {
         let e = err(yaml);
         assert!(e.starts_with(expected), "{e}\nexpected: {expected}");
@@ -405,4 +410,30 @@ async fn a_token_that_never_changes_fails_the_fetch_instead_of_looping() {
     assert_eq!(why.source, Source::Default);
     assert!(why.error.unwrap().contains("the same NextToken twice"));
     assert_eq!(r.stats().ssm_calls, 2);
+}
+
+#[tokio::test]
+async fn import_and_promote_skip_path_entries_saying_why() {
+    let yaml = "flags:\n  ssm_path: /app/{stage}/flags\n  type: bool\nmodel:\n  ssm_param: /app/{stage}/model\n";
+    let store = MemoryStore::from_values([("/app/dev/flags/a", "true"), ("/app/dev/model", "m1")]);
+    let dev = resolver(yaml, store.clone());
+    let plan = dev
+        .import_values(
+            json!({"flags": {"a": false}, "model": "m2"}),
+            crate::ImportOptions { overwrite: true, ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert!(plan.refused.is_empty(), "{:?}", plan.refused);
+    let skipped: Vec<_> = plan.skipped.iter().map(|i| (i.key.as_str(), i.reason.as_deref().unwrap_or(""))).collect();
+    assert!(skipped.iter().any(|(k, r)| *k == "flags" && r.starts_with("a path entry")), "{skipped:?}");
+    assert_eq!(store.value("/app/dev/model").as_deref(), Some("m2"), "the other key is imported");
+    assert_eq!(store.value("/app/dev/flags/a").as_deref(), Some("true"), "the path is left alone");
+
+    let prod = Resolver::builder(schema(yaml)).var("stage", "prod").store(store.clone()).build().unwrap();
+    let report = dev.promote_to(&prod, &crate::PromoteOptions::default()).await.unwrap();
+    let skipped: Vec<_> = report.skipped.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(skipped, ["flags"]);
+    assert_eq!(store.value("/app/prod/model").as_deref(), Some("m2"));
+    assert_eq!(store.value("/app/prod/flags/a"), None);
 }

@@ -216,9 +216,11 @@ fn walk(ctx: &Ctx<'_>, entries: &[(Key, Node)], prefix: &str, leaves: &mut Vec<L
         let key = join(prefix, &k.text);
         check_key(&k.text).map_err(|reason| ctx.key(k, &printable(&key), reason))?;
         // `ssm_parm: /x` would make its mapping a group holding a literal.
-        if !matches!(v.kind, NodeKind::Map(_)) && nearest(&k.text, ["ssm_param"]).is_some() {
+        if !matches!(v.kind, NodeKind::Map(_))
+            && let Some(near) = nearest(&k.text, ["ssm_param", "ssm_path"])
+        {
             let message = format!(
-                "unknown field `{}`; did you mean `ssm_param`? (without `ssm_param` this mapping is a group, not an entry)",
+                "unknown field `{}`; did you mean `{near}`? (without `{near}` this mapping is a group, not an entry)",
                 k.text
             );
             return Err(ctx.key(k, prefix, message));
