@@ -25,6 +25,9 @@ def test_get_require_explain_and_extract_give_the_mapping(make_resolver, seed, s
     assert flags["g0"][""] is True
     assert sum(len(level) for level in flags.values()) == 26
     assert r.get("flags") == flags
+    flags["mine"] = 1  # each call gives its own dict: changing one changes no other reader's
+    assert "mine" not in r["flags"]
+    del flags["mine"]
     calls = r.stats()["ssm_calls"]
     why = r.explain("flags")
     assert (why.source, why.parameters, why.version) == ("ssm", 26, None)
