@@ -674,6 +674,32 @@ impl Resolver {
         self.inner.read_path(path, recursive, options).await
     }
 
+    /// [`parameters_by_path_with`](Self::parameters_by_path_with) from the
+    /// cache alone, as [`parameter_now`](Self::parameter_now) is for a name.
+    #[must_use]
+    pub fn parameters_by_path_now(
+        &self,
+        path: &str,
+        recursive: bool,
+        options: &ParameterOptions,
+    ) -> Option<Result<OpenValue>> {
+        if options.force_fetch {
+            return None;
+        }
+        let key: PathKey = (path.to_string(), recursive, options.decrypt);
+        let slot = self.inner.open.paths.get(&key)?;
+        let read = self.inner.settled(&slot, self.inner.clock.now(), self.inner.max_age(options))?;
+        Some(self.inner.finish(path, read, true))
+    }
+
+    /// Drops `name` (read with or without decryption) from the cache, with
+    /// its last value: the next read asks the store. For a process that
+    /// has just written it.
+    pub fn forget_parameter(&self, name: &str) {
+        self.inner.open.decrypted.invalidate(name);
+        self.inner.open.plain.invalidate(name);
+    }
+
     /// Drops every name and path outside the schema from the cache (their
     /// last values too).
     pub fn clear_parameters(&self) {
