@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
@@ -127,28 +128,63 @@ fn truthy(raw: &str) -> PyResult<bool> {
     }
 }
 
+/// The environment's `POWERTOOLS_PARAMETERS_MAX_AGE` in nanoseconds as
+/// last read, or [`UNREAD`]; and `POWERTOOLS_PARAMETERS_SSM_DECRYPT` (0
+/// unread, 1 false, 2 true). A hit uses these (reading the environment
+/// costs 50 to 80 ns a variable); every fetch, and `clear_caches()`, reads
+/// the environment again, so a change takes effect from the next fetch:
+/// as in Powertools, where a value's expiry is set when it is fetched.
+static ENV_MAX_AGE: AtomicU64 = AtomicU64::new(UNREAD);
+static ENV_DECRYPT: AtomicU8 = AtomicU8::new(0);
+const UNREAD: u64 = u64::MAX;
+
+fn forget_env() {
+    ENV_MAX_AGE.store(UNREAD, Ordering::Relaxed);
+    ENV_DECRYPT.store(0, Ordering::Relaxed);
+}
+
 /// `decrypt`, else `POWERTOOLS_PARAMETERS_SSM_DECRYPT` (false by default).
-fn resolve_decrypt(decrypt: Option<bool>) -> PyResult<bool> {
-    match decrypt {
-        Some(d) => Ok(d),
-        None => match std::env::var(DECRYPT_ENV) {
-            Ok(raw) => truthy(&raw),
-            Err(_) => Ok(false),
-        },
+fn resolve_decrypt(decrypt: Option<bool>, fresh: bool) -> PyResult<bool> {
+    if let Some(d) = decrypt {
+        return Ok(d);
     }
+    match ENV_DECRYPT.load(Ordering::Relaxed) {
+        1 if !fresh => return Ok(false),
+        2 if !fresh => return Ok(true),
+        _ => {}
+    }
+    let d = match std::env::var(DECRYPT_ENV) {
+        Ok(raw) => truthy(&raw)?,
+        Err(_) => false,
+    };
+    ENV_DECRYPT.store(if d { 2 } else { 1 }, Ordering::Relaxed);
+    Ok(d)
 }
 
 /// `max_age` in seconds, else `POWERTOOLS_PARAMETERS_MAX_AGE` (300 by
 /// default). Zero or less: never cached.
-fn resolve_max_age(max_age: Option<f64>) -> PyResult<Duration> {
+fn resolve_max_age(max_age: Option<f64>, fresh: bool) -> PyResult<Duration> {
     let seconds = match max_age {
         Some(s) => s,
-        None => match std::env::var(MAX_AGE_ENV) {
-            Ok(raw) => raw.trim().parse::<i64>().map_err(|_| {
-                PyValueError::new_err(format!("invalid literal for int() with base 10: '{raw}' ({MAX_AGE_ENV})"))
-            })? as f64,
-            Err(_) => 300.0,
-        },
+        None => {
+            let seen = ENV_MAX_AGE.load(Ordering::Relaxed);
+            if seen != UNREAD && !fresh {
+                return Ok(Duration::from_nanos(seen));
+            }
+            let d = match std::env::var(MAX_AGE_ENV) {
+                Ok(raw) => {
+                    let secs = raw.trim().parse::<i64>().map_err(|_| {
+                        PyValueError::new_err(format!(
+                            "invalid literal for int() with base 10: '{raw}' ({MAX_AGE_ENV})"
+                        ))
+                    })?;
+                    Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+                }
+                Err(_) => Duration::from_secs(300),
+            };
+            ENV_MAX_AGE.store(u64::try_from(d.as_nanos()).unwrap_or(UNREAD - 1), Ordering::Relaxed);
+            return Ok(d);
+        }
     };
     if seconds.is_nan() {
         return Err(PyValueError::new_err("max_age must be a number of seconds"));
@@ -156,10 +192,12 @@ fn resolve_max_age(max_age: Option<f64>) -> PyResult<Duration> {
     Ok(Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::MAX))
 }
 
-fn options(max_age: Option<f64>, decrypt: Option<bool>, force_fetch: bool) -> PyResult<ParameterOptions> {
+/// The options of a read: `fresh` reads the environment (a fetch), else
+/// its values as last read (a hit).
+fn options(max_age: Option<f64>, decrypt: Option<bool>, force_fetch: bool, fresh: bool) -> PyResult<ParameterOptions> {
     Ok(ParameterOptions::default()
-        .max_age(resolve_max_age(max_age)?)
-        .decrypt(resolve_decrypt(decrypt)?)
+        .max_age(resolve_max_age(max_age, fresh)?)
+        .decrypt(resolve_decrypt(decrypt, fresh)?)
         .force_fetch(force_fetch))
 }
 
@@ -183,19 +221,34 @@ pub struct PyParameters {
 }
 
 impl PyParameters {
+    #[inline]
     fn get_value(
         &self,
         py: Python<'_>,
         name: &str,
         transform: Option<&str>,
-        options: &ParameterOptions,
+        max_age: Option<f64>,
+        decrypt: Option<bool>,
+        force_fetch: bool,
     ) -> PyResult<Py<PyAny>> {
         let transform = Transform::parse(transform)?;
-        let value = match self.resolver.parameter_now(name, options) {
-            Some(hit) => hit,
-            None => crate::runtime::block_on(py, self.resolver.parameter_with(name, options)),
+        if !force_fetch && let Some(hit) = self.resolver.parameter_now(name, &options(max_age, decrypt, false, false)?)
+        {
+            return name_object(py, name, &hit.map_err(get_error)?, transform);
         }
-        .map_err(get_error)?;
+        self.fetch_value(py, name, transform, &options(max_age, decrypt, force_fetch, true)?)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fetch_value(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        transform: Transform,
+        options: &ParameterOptions,
+    ) -> PyResult<Py<PyAny>> {
+        let value = crate::runtime::block_on(py, self.resolver.parameter_with(name, options)).map_err(get_error)?;
         name_object(py, name, &value, transform)
     }
 }
@@ -254,7 +307,7 @@ impl PyParameters {
         sdk_options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
         let _ = sdk_options;
-        self.get_value(py, name, transform, &options(max_age, decrypt, force_fetch)?)
+        self.get_value(py, name, transform, max_age, decrypt, force_fetch)
     }
 
     /// The parameters under `path`, by name relative to it (Powertools'
@@ -275,10 +328,13 @@ impl PyParameters {
     ) -> PyResult<Py<PyAny>> {
         let _ = sdk_options;
         let transform = Transform::parse(transform)?;
-        let options = options(max_age, decrypt, force_fetch)?;
-        let value = match self.resolver.parameters_by_path_now(path, recursive, &options) {
+        let cached = options(max_age, decrypt, force_fetch, false)?;
+        let value = match self.resolver.parameters_by_path_now(path, recursive, &cached) {
             Some(hit) => hit,
-            None => crate::runtime::block_on(py, self.resolver.parameters_by_path_with(path, recursive, &options)),
+            None => {
+                let options = options(max_age, decrypt, force_fetch, true)?;
+                crate::runtime::block_on(py, self.resolver.parameters_by_path_with(path, recursive, &options))
+            }
         }
         .map_err(get_error)?;
         let cell = value.memo(transform as usize);
@@ -338,7 +394,7 @@ impl PyParameters {
                 Some(m) => Some(m.extract::<f64>()?),
                 None => max_age,
             };
-            asked.push((name, transform, options(max_age, decrypt, false)?));
+            asked.push((name, transform, options(max_age, decrypt, false, true)?));
         }
         let mut groups: HashMap<(bool, Duration), Vec<String>> = HashMap::new();
         for (name, _, options) in &asked {
@@ -437,6 +493,7 @@ impl PyParameters {
 
     /// Drops every cached name and path.
     fn clear_cache(&self) {
+        forget_env();
         self.resolver.clear_parameters();
     }
 
@@ -514,10 +571,19 @@ pub fn after_fork_in_child() {
     }
 }
 
+/// Drops the default instance: the next call makes one from the
+/// environment as it is then (its Region, endpoint and credentials). For
+/// tests, and for a process whose environment changed.
+#[pyfunction]
+pub fn _reset_default_parameters() {
+    DEFAULT.store(None);
+}
+
 /// Drops every cached value of the default instance (Powertools'
 /// `clear_caches`).
 #[pyfunction]
 pub fn clear_caches() {
+    forget_env();
     if let Some(d) = DEFAULT.load_full() {
         d.get().resolver.clear_parameters();
     }
@@ -537,6 +603,9 @@ pub fn get_parameter(
     sdk_options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Py<PyAny>> {
     let _ = sdk_options;
-    let default = default_parameters(py)?;
-    default.get().get_value(py, name, transform, &options(max_age, decrypt, force_fetch)?)
+    let default = DEFAULT.load();
+    match &*default {
+        Some(d) => d.get().get_value(py, name, transform, max_age, decrypt, force_fetch),
+        None => default_parameters(py)?.get().get_value(py, name, transform, max_age, decrypt, force_fetch),
+    }
 }

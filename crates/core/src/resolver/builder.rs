@@ -373,6 +373,7 @@ impl ResolverBuilder {
                 "this build of ssmconf has no shared cache: build it with the `shared` feature",
             ));
         }
+        let system_clock = self.clock.is_none();
         let inner = Arc::new_cyclic(|this| Inner {
             cache: Cache::new(slots, self.clock.is_none(), self.refresh_ahead),
             schema: self.schema,
@@ -386,7 +387,7 @@ impl ResolverBuilder {
             ttl_jitter: self.ttl_jitter,
             snapshot: self.snapshot.map(Snapshot::new),
             runtime: self.runtime,
-            open: super::open::Open::new(self.open.capacity, default_ttl, self.open.stale_keep),
+            open: super::open::Open::new(self.open.capacity, default_ttl, self.open.stale_keep, system_clock),
             #[cfg(feature = "shared")]
             shared,
         });

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwapOption;
 use futures_util::StreamExt;
 
+use super::clock::Coarse;
 use super::{Inner, Resolver};
 use crate::error::{Error, Result, StoreError};
 use crate::schema::{split_selector, validate_name};
@@ -152,6 +153,9 @@ impl OpenValue {
 /// value, and the error of that ask if it failed.
 struct State {
     checked_at: Instant,
+    /// The coarse clock when the store was asked (read before
+    /// `checked_at`, so never after it); 0 without a coarse clock.
+    checked_coarse: u64,
     good: Option<OpenValue>,
     error: Option<StoreError>,
 }
@@ -196,51 +200,132 @@ impl<K> moka::Expiry<K, Arc<Slot>> for KeepFor {
 /// The key of a path: (path, recursive, decrypt).
 type PathKey = (String, bool, bool);
 
+/// Slots by key, for hits: `moka` owns the slots (its size bound and
+/// expiry decide which stay), but a lookup in it costs about 200 ns (its
+/// hash, epoch guard and read log), so reads find slots in this index
+/// (an uncontended read lock and an Fx hash), which moka's eviction
+/// listener keeps in step. moka sees a name on each fetch (an insert), so
+/// its recency is by fetch, not by hit.
+type Front<K> = Arc<std::sync::RwLock<rustc_hash::FxHashMap<K, Arc<Slot>>>>;
+
+/// One cache: names with decryption, names without, or paths.
+pub(crate) struct Tier<K> {
+    owner: moka::sync::Cache<K, Arc<Slot>>,
+    front: Front<K>,
+}
+
+impl<K> Tier<K>
+where
+    K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+{
+    fn new(capacity: u64) -> Self {
+        let front: Front<K> = Arc::default();
+        let index = front.clone();
+        let owner = moka::sync::Cache::builder()
+            .max_capacity(capacity)
+            .expire_after(KeepFor)
+            .eviction_listener(move |key: Arc<K>, slot: Arc<Slot>, cause| {
+                if cause == moka::notification::RemovalCause::Replaced {
+                    return;
+                }
+                let mut front = index.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if front.get(&*key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                    front.remove(&*key);
+                }
+            })
+            .build();
+        Tier { owner, front }
+    }
+
+    /// The slot of `key`, if it has one.
+    #[inline]
+    fn get<Q>(&self, key: &Q) -> Option<Arc<Slot>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.front.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned()
+    }
+
+    /// The slot of `key`, made when it has none (threads that race make one).
+    fn get_or_make(&self, key: &K, keep: Duration) -> Arc<Slot> {
+        if let Some(slot) = self.get(key) {
+            return slot;
+        }
+        let slot = self.owner.get_with_by_ref(key, || Arc::new(Slot::new(keep)));
+        let mut front = self.front.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        front.entry(key.clone()).or_insert(slot).clone()
+    }
+
+    /// After a fetch: moka computes the slot's expiry again (its keep).
+    fn touch(&self, key: &K, slot: &Arc<Slot>) {
+        self.owner.insert(key.clone(), slot.clone());
+        let mut front = self.front.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        front.entry(key.clone()).or_insert_with(|| slot.clone());
+    }
+
+    fn invalidate(&self, key: &K) {
+        self.front.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+        self.owner.invalidate(key);
+    }
+
+    fn clear(&self) {
+        self.front.write().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.owner.invalidate_all();
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> (u64, usize) {
+        self.owner.run_pending_tasks();
+        (self.owner.entry_count(), self.front.read().map_or(0, |f| f.len()))
+    }
+}
+
 /// The caches of names and paths outside the schema.
 pub(crate) struct Open {
-    /// Names read with decryption, and without (two caches so that a hit
-    /// looks up a `&str` with no allocation).
-    decrypted: moka::sync::Cache<String, Arc<Slot>>,
-    plain: moka::sync::Cache<String, Arc<Slot>>,
-    paths: moka::sync::Cache<PathKey, Arc<Slot>>,
+    decrypted: Tier<String>,
+    plain: Tier<String>,
+    paths: Tier<PathKey>,
     default_ttl: Duration,
     stale_keep: Duration,
+    /// The coarse clock, when the resolver runs on the system clock.
+    coarse: Option<Coarse>,
 }
 
 impl std::fmt::Debug for Open {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Open")
-            .field("names", &(self.decrypted.entry_count() + self.plain.entry_count()))
-            .field("paths", &self.paths.entry_count())
+            .field("names", &(self.decrypted.owner.entry_count() + self.plain.owner.entry_count()))
+            .field("paths", &self.paths.owner.entry_count())
             .finish_non_exhaustive()
     }
 }
 
-fn cache<K: std::hash::Hash + Eq + Send + Sync + 'static>(capacity: u64) -> moka::sync::Cache<K, Arc<Slot>> {
-    moka::sync::Cache::builder().max_capacity(capacity).expire_after(KeepFor).build()
-}
-
 impl Open {
-    pub(crate) fn new(capacity: u64, default_ttl: Duration, stale_keep: Duration) -> Self {
+    pub(crate) fn new(capacity: u64, default_ttl: Duration, stale_keep: Duration, system_clock: bool) -> Self {
         Open {
-            decrypted: cache(capacity),
-            plain: cache(capacity),
-            paths: cache(capacity.div_ceil(10).max(16)),
+            decrypted: Tier::new(capacity),
+            plain: Tier::new(capacity),
+            paths: Tier::new(capacity.div_ceil(10).max(16)),
             default_ttl,
             stale_keep,
+            coarse: if system_clock { Coarse::available() } else { None },
         }
     }
 
-    fn names(&self, decrypt: bool) -> &moka::sync::Cache<String, Arc<Slot>> {
+    fn names(&self, decrypt: bool) -> &Tier<String> {
         if decrypt { &self.decrypted } else { &self.plain }
     }
 
     pub(crate) fn clear(&self) {
-        self.decrypted.invalidate_all();
-        self.plain.invalidate_all();
-        self.paths.invalidate_all();
+        self.decrypted.clear();
+        self.plain.clear();
+        self.paths.clear();
     }
 }
+
+/// [`Coarse::LAG`] in nanoseconds.
+const LAG_NANOS: u64 = Coarse::LAG.as_nanos() as u64;
 
 /// How a read ended, before it becomes a `Result`.
 enum Read {
@@ -254,14 +339,23 @@ impl Inner {
         options.max_age.unwrap_or(self.open.default_ttl)
     }
 
-    /// The state of `slot` when it answers a read made at `now` without the
-    /// store.
-    fn settled(&self, slot: &Slot, now: Instant, max_age: Duration) -> Option<Read> {
-        let state = slot.state.load_full()?;
-        if now.saturating_duration_since(state.checked_at) >= max_age {
+    /// The state of `slot` when it answers a read made now without the
+    /// store. The coarse clock proves most hits fresh (a coarse reading is
+    /// behind the precise clock by less than `Coarse::LAG`, and was never
+    /// ahead of it at the fetch); near the end of `max_age`, the precise
+    /// clock decides.
+    #[inline]
+    fn settled(&self, slot: &Slot, max_age: Duration) -> Option<Read> {
+        let state = slot.state.load();
+        let state = state.as_ref()?;
+        let certain = self.open.coarse.is_some_and(|c| {
+            let age_at_most = c.now().saturating_add(LAG_NANOS).saturating_sub(state.checked_coarse);
+            u128::from(age_at_most) < max_age.as_nanos()
+        });
+        if !certain && self.clock.now().saturating_duration_since(state.checked_at) >= max_age {
             return None;
         }
-        Some(read_of(&state))
+        Some(read_of(state))
     }
 
     fn finish(&self, what: &str, read: Read, counted_hit: bool) -> Result<OpenValue> {
@@ -279,7 +373,9 @@ impl Inner {
     }
 
     /// Records the outcome of one fetch of `slot` (under its flight lock).
-    fn record(&self, what: &str, slot: &Slot, now: Instant, found: Result<Data, StoreError>, max_age: Duration) {
+    fn record(&self, what: &str, slot: &Slot, found: Result<Data, StoreError>, max_age: Duration) {
+        let checked_coarse = self.open.coarse.map_or(0, Coarse::now);
+        let now = self.clock.now();
         let previous = slot.state.load_full();
         // A value older than its TTL and the stale keep is not served (moka
         // evicts by its own clock; this holds on an injected one too).
@@ -291,6 +387,7 @@ impl Inner {
         let state = match found {
             Ok(data) => State {
                 checked_at: now,
+                checked_coarse,
                 good: Some(OpenValue(Arc::new(Good {
                     data,
                     fetched_at: now,
@@ -309,7 +406,7 @@ impl Inner {
                         tracing::warn!(target: "ssmconf", name = %what, "No value for {what}: Parameter Store failed: {error}")
                     }
                 }
-                State { checked_at: now, good: last_good, error: Some(error) }
+                State { checked_at: now, checked_coarse, good: last_good, error: Some(error) }
             }
         };
         slot.state.store(Some(Arc::new(state)));
@@ -323,13 +420,14 @@ impl Inner {
         let cache = self.open.names(options.decrypt);
         if !options.force_fetch
             && let Some(slot) = cache.get(name)
-            && let Some(read) = self.settled(&slot, self.clock.now(), max_age)
+            && let Some(read) = self.settled(&slot, max_age)
         {
             return self.finish(name, read, true);
         }
         check_name(name)?;
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
-        let slot = cache.get_with_by_ref(name, || Arc::new(Slot::new(max_age.saturating_add(self.open.stale_keep))));
+        let key = name.to_string();
+        let slot = cache.get_or_make(&key, max_age.saturating_add(self.open.stale_keep));
         let arrived = slot.completed.load(Ordering::Acquire);
         let _flight = slot.flight.lock().await;
         if slot.completed.load(Ordering::Acquire) > arrived
@@ -337,17 +435,16 @@ impl Inner {
         {
             return self.finish(name, read_of(&state), false);
         }
-        let now = self.clock.now();
         if !options.force_fetch
-            && let Some(read) = self.settled(&slot, now, max_age)
+            && let Some(read) = self.settled(&slot, max_age)
         {
             return self.finish(name, read, false);
         }
         let names = [name.to_string()];
         let found = self.read_open(&names, options.decrypt).await.map(|mut ps| Data::One(ps.pop().flatten()));
-        self.record(name, &slot, self.clock.now(), found, max_age);
+        self.record(name, &slot, found, max_age);
         // Insert again: moka computes the expiry from the new keep.
-        cache.insert(name.to_string(), slot.clone());
+        cache.touch(&key, &slot);
         let state = slot.state.load_full().expect("just recorded");
         self.finish(name, read_of(&state), false)
     }
@@ -379,7 +476,6 @@ impl Inner {
         for (_, slot, _) in &batch {
             guards.push(slot.flight.clone().lock_owned().await);
         }
-        let now = self.clock.now();
         let mut out = Vec::with_capacity(batch.len());
         let mut need = Vec::new();
         for (name, slot, arrived) in batch {
@@ -388,7 +484,7 @@ impl Inner {
             } else if options.force_fetch {
                 None
             } else {
-                self.settled(&slot, now, max_age)
+                self.settled(&slot, max_age)
             };
             match settled {
                 Some(read) => out.push((name, read)),
@@ -398,15 +494,14 @@ impl Inner {
         if !need.is_empty() {
             let names: Vec<String> = need.iter().map(|(n, _)| n.clone()).collect();
             let found = self.read_open(&names, options.decrypt).await;
-            let at = self.clock.now();
             let cache = self.open.names(options.decrypt);
             for (i, (name, slot)) in need.into_iter().enumerate() {
                 let one = match &found {
                     Ok(ps) => Ok(Data::One(ps.get(i).cloned().flatten())),
                     Err(e) => Err(e.clone()),
                 };
-                self.record(&name, &slot, at, one, max_age);
-                cache.insert(name.clone(), slot.clone());
+                self.record(&name, &slot, one, max_age);
+                cache.touch(&name, &slot);
                 let state = slot.state.load_full().expect("just recorded");
                 out.push((name, read_of(&state)));
             }
@@ -420,14 +515,13 @@ impl Inner {
         let key: PathKey = (path.to_string(), recursive, options.decrypt);
         if !options.force_fetch
             && let Some(slot) = self.open.paths.get(&key)
-            && let Some(read) = self.settled(&slot, self.clock.now(), max_age)
+            && let Some(read) = self.settled(&slot, max_age)
         {
             return self.finish(path, read, true);
         }
         check_path(path)?;
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
-        let slot =
-            self.open.paths.get_with(key.clone(), || Arc::new(Slot::new(max_age.saturating_add(self.open.stale_keep))));
+        let slot = self.open.paths.get_or_make(&key, max_age.saturating_add(self.open.stale_keep));
         let arrived = slot.completed.load(Ordering::Acquire);
         let _flight = slot.flight.lock().await;
         if slot.completed.load(Ordering::Acquire) > arrived
@@ -436,13 +530,13 @@ impl Inner {
             return self.finish(path, read_of(&state), false);
         }
         if !options.force_fetch
-            && let Some(read) = self.settled(&slot, self.clock.now(), max_age)
+            && let Some(read) = self.settled(&slot, max_age)
         {
             return self.finish(path, read, false);
         }
         let found = self.list_path(path, recursive, options.decrypt).await.map(Data::Many);
-        self.record(path, &slot, self.clock.now(), found, max_age);
-        self.open.paths.insert(key, slot.clone());
+        self.record(path, &slot, found, max_age);
+        self.open.paths.touch(&key, &slot);
         let state = slot.state.load_full().expect("just recorded");
         self.finish(path, read_of(&state), false)
     }
@@ -549,7 +643,7 @@ impl Resolver {
             return None;
         }
         let slot = self.inner.open.names(options.decrypt).get(name)?;
-        let read = self.inner.settled(&slot, self.inner.clock.now(), self.inner.max_age(options))?;
+        let read = self.inner.settled(&slot, self.inner.max_age(options))?;
         Some(self.inner.finish(name, read, true))
     }
 
@@ -597,10 +691,8 @@ impl Resolver {
             }
             inner.stats.misses.fetch_add(1, Ordering::Relaxed);
             let max_age = inner.max_age(options);
-            let slot = inner
-                .open
-                .names(options.decrypt)
-                .get_with_by_ref(name.as_str(), || Arc::new(Slot::new(max_age.saturating_add(inner.open.stale_keep))));
+            let slot =
+                inner.open.names(options.decrypt).get_or_make(name, max_age.saturating_add(inner.open.stale_keep));
             let arrived = slot.completed.load(Ordering::Acquire);
             let item = (name.clone(), slot, arrived);
             if crate::schema::is_secret_reference(name) { secrets.push(vec![item]) } else { plain.push(item) }
@@ -688,7 +780,7 @@ impl Resolver {
         }
         let key: PathKey = (path.to_string(), recursive, options.decrypt);
         let slot = self.inner.open.paths.get(&key)?;
-        let read = self.inner.settled(&slot, self.inner.clock.now(), self.inner.max_age(options))?;
+        let read = self.inner.settled(&slot, self.inner.max_age(options))?;
         Some(self.inner.finish(path, read, true))
     }
 
@@ -696,8 +788,9 @@ impl Resolver {
     /// its last value: the next read asks the store. For a process that
     /// has just written it.
     pub fn forget_parameter(&self, name: &str) {
-        self.inner.open.decrypted.invalidate(name);
-        self.inner.open.plain.invalidate(name);
+        let name = name.to_string();
+        self.inner.open.decrypted.invalidate(&name);
+        self.inner.open.plain.invalidate(&name);
     }
 
     /// Drops every name and path outside the schema from the cache (their
@@ -709,13 +802,10 @@ impl Resolver {
 
 #[cfg(test)]
 impl Open {
-    pub(crate) fn run_pending_tasks(&self) {
-        self.decrypted.run_pending_tasks();
-        self.plain.run_pending_tasks();
-        self.paths.run_pending_tasks();
-    }
-
-    pub(crate) fn names_len(&self) -> u64 {
-        self.decrypted.entry_count() + self.plain.entry_count()
+    /// (owned by moka, in the index) of the names' caches.
+    pub(crate) fn names_len(&self) -> (u64, usize) {
+        let (a, b) = self.decrypted.len();
+        let (c, d) = self.plain.len();
+        (a + c, b + d)
     }
 }
