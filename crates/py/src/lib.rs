@@ -21,7 +21,9 @@ mod _ssmconf {
     #[pymodule_export]
     use crate::cli::cli_main;
     #[pymodule_export]
-    use crate::parameters::{_default_parameters, PyParameters, clear_caches, get_parameter};
+    use crate::parameters::{
+        _default_parameters, _reset_default_parameters, PyParameters, clear_caches, get_parameter,
+    };
     #[pymodule_export]
     use crate::resolver::PyResolver;
     #[pymodule_export]

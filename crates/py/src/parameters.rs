@@ -232,9 +232,12 @@ impl PyParameters {
         force_fetch: bool,
     ) -> PyResult<Py<PyAny>> {
         let transform = Transform::parse(transform)?;
-        if !force_fetch && let Some(hit) = self.resolver.parameter_now(name, &options(max_age, decrypt, false, false)?)
-        {
-            return name_object(py, name, &hit.map_err(get_error)?, transform);
+        if !force_fetch {
+            let cached = options(max_age, decrypt, false, false)?;
+            if let Some(hit) = self.resolver.with_parameter_hit(name, &cached, |v| name_object(py, name, v, transform))
+            {
+                return hit.map_err(get_error)?;
+            }
         }
         self.fetch_value(py, name, transform, &options(max_age, decrypt, force_fetch, true)?)
     }

@@ -348,14 +348,16 @@ impl Inner {
     fn settled(&self, slot: &Slot, max_age: Duration) -> Option<Read> {
         let state = slot.state.load();
         let state = state.as_ref()?;
+        self.fresh(state, max_age).then(|| read_of(state))
+    }
+
+    #[inline]
+    fn fresh(&self, state: &State, max_age: Duration) -> bool {
         let certain = self.open.coarse.is_some_and(|c| {
             let age_at_most = c.now().saturating_add(LAG_NANOS).saturating_sub(state.checked_coarse);
             u128::from(age_at_most) < max_age.as_nanos()
         });
-        if !certain && self.clock.now().saturating_duration_since(state.checked_at) >= max_age {
-            return None;
-        }
-        Some(read_of(state))
+        certain || self.clock.now().saturating_duration_since(state.checked_at) < max_age
     }
 
     fn finish(&self, what: &str, read: Read, counted_hit: bool) -> Result<OpenValue> {
@@ -645,6 +647,43 @@ impl Resolver {
         let slot = self.inner.open.names(options.decrypt).get(name)?;
         let read = self.inner.settled(&slot, self.inner.max_age(options))?;
         Some(self.inner.finish(name, read, true))
+    }
+
+    /// [`parameter_now`](Self::parameter_now) with the value lent to `f`
+    /// instead of shared: no reference count taken. `f` runs with no lock
+    /// held. The fast path of bindings.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the last fetch failed and no value is kept.
+    #[inline]
+    pub fn with_parameter_hit<R>(
+        &self,
+        name: &str,
+        options: &ParameterOptions,
+        f: impl FnOnce(&OpenValue) -> R,
+    ) -> Option<Result<R>> {
+        if options.force_fetch {
+            return None;
+        }
+        let inner = &*self.inner;
+        let slot = inner.open.names(options.decrypt).get(name)?;
+        let max_age = inner.max_age(options);
+        let state = slot.state.load();
+        let state = state.as_ref()?;
+        if !inner.fresh(state, max_age) {
+            return None;
+        }
+        inner.stats.hits.fetch_add(1, Ordering::Relaxed);
+        match (&state.good, &state.error) {
+            (Some(v), error) => {
+                if error.is_some() {
+                    inner.stats.stale_served.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(Ok(f(v)))
+            }
+            (None, Some(e)) => Some(Err(Error::Store { what: name.to_string(), source: e.clone() })),
+            (None, None) => None,
+        }
     }
 
     /// Many names at once, in `GetParameters` requests of at most the
