@@ -31,16 +31,35 @@ impl Inner {
     /// Reads every page under the path of `idx`, each page one store call.
     ///
     /// # Errors
-    /// The first failed page's error; one naming the bound when the pages
-    /// do not end.
+    /// See [`list_path`](Self::list_path).
     pub(crate) async fn read_path(&self, idx: usize) -> Result<Vec<Parameter>, StoreError> {
         let entry = self.entry(idx).expect("a path entry");
         let recursive = entry.path.as_ref().is_none_or(|p| p.recursive);
         let path = &self.bound(idx).expect("an entry").name.plain;
+        self.list_path(path, recursive, true).await
+    }
+
+    /// Every page under `path` (decrypted, or as SSM stores SecureStrings),
+    /// each page one counted store call: for path entries and for
+    /// [`Resolver::parameters_by_path`](crate::Resolver::parameters_by_path).
+    ///
+    /// # Errors
+    /// The first failed page's error; one naming the bound when the pages
+    /// do not end (more than `MAX_PAGES`, or the same token twice).
+    pub(crate) async fn list_path(
+        &self,
+        path: &str,
+        recursive: bool,
+        decrypt: bool,
+    ) -> Result<Vec<Parameter>, StoreError> {
         let mut found = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let page = self.call_store(self.store.parameters_by_path_page(path, recursive, token.as_deref())).await?;
+            let page = if decrypt {
+                self.call_store(self.store.parameters_by_path_page(path, recursive, token.as_deref())).await?
+            } else {
+                self.call_store(self.store.parameters_by_path_page_encrypted(path, recursive, token.as_deref())).await?
+            };
             found.extend(page.parameters);
             match page.next_token {
                 Some(next) if token.as_deref() == Some(next.as_str()) => {

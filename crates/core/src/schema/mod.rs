@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use entry::parse_ttl;
-pub(crate) use names::{FilledName, NameTemplate, is_secret_reference, split_selector, validate_var_value};
+pub(crate) use names::{
+    FilledName, NameTemplate, is_secret_reference, split_selector, validate_name, validate_var_value,
+};
 pub use path::PATH_VALUE_KEY;
 pub(crate) use path::{PathSpec, build_tree, encode_text, leaves_of};
 pub(crate) use suggest::nearest;
