@@ -4,9 +4,10 @@ Every example of Powertools' parameters page that reads or writes SSM
 (quoted in ``powertools_examples.py`` with its source path) runs twice on one
 moto_server with the same seeded parameters: once as Powertools wrote it, and
 once with only its import lines rewritten (``from aws_lambda_powertools.utilities
-import parameters`` becomes ``from ssmconf import parameters``; the one
-``...parameters.ssm`` import becomes ``ssmconf.parameters``). The handler's
-results must be equal.
+import parameters`` becomes ``from ssmconf import parameters``, and
+``aws_lambda_powertools.utilities.parameters[.ssm]`` becomes
+``ssmconf.parameters[.ssm]`` in the others). The handler's results must be
+equal.
 
 A run is a small Lambda lifetime: the module is executed (its cold start),
 then the handler is invoked, some seeded values are changed in SSM, and the
@@ -67,8 +68,8 @@ DEADLINE = 60.0  # seconds for one handler invocation; a hang fails the test
 _REWRITES = [
     (re.compile(r"^from aws_lambda_powertools\.utilities import parameters$"), "from ssmconf import parameters"),
     (
-        re.compile(r"^from aws_lambda_powertools\.utilities\.parameters(?:\.ssm)? import (.+)$"),
-        r"from ssmconf.parameters import \1",
+        re.compile(r"^from aws_lambda_powertools\.utilities\.parameters((?:\.\w+)*) import (.+)$"),
+        r"from ssmconf.parameters\1 import \2",
     ),
     # unittest.mock.patch's target names the module the way an import does.
     (re.compile(r'^@patch\("aws_lambda_powertools\.utilities\.parameters\.(\w+)"\)$'), r'@patch("ssmconf.parameters.\1")'),
