@@ -53,6 +53,14 @@ pub enum Error {
         /// Why the value was refused.
         reason: String,
     },
+    /// A name or path outside the schema that SSM would refuse.
+    #[error("invalid parameter name `{name}`: {reason}")]
+    InvalidName {
+        /// The name or path as given.
+        name: String,
+        /// What SSM's rules say about it.
+        reason: String,
+    },
     /// The store failed and nothing fell back.
     #[error("parameter store failed for {what}")]
     Store {

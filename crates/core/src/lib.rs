@@ -76,7 +76,10 @@ pub use ops::{
     RollbackReport, env_name, env_text,
 };
 pub use resolved::{Resolved, Source, Stats, Step};
-pub use resolver::{Answer, Clock, Hit, HitStamp, LoadReport, ManualClock, Resolver, ResolverBuilder, SystemClock};
+pub use resolver::{
+    Answer, Clock, Hit, HitStamp, LoadReport, MEMO_SLOTS, ManualClock, OpenValue, ParameterOptions, Resolver,
+    ResolverBuilder, SystemClock,
+};
 pub use schema::Schema;
 pub use store::{
     FileStore, MemoryStore, PATH_PAGE_SIZE, ParamType, Parameter, ParameterPage, ParameterStore, ParameterVersion,

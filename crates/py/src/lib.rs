@@ -7,6 +7,7 @@ mod cli;
 mod convert;
 mod errors;
 mod logging;
+mod parameters;
 mod resolver;
 mod runtime;
 mod shortcuts;
@@ -19,6 +20,10 @@ use pyo3::prelude::*;
 mod _ssmconf {
     #[pymodule_export]
     use crate::cli::cli_main;
+    #[pymodule_export]
+    use crate::parameters::{
+        _default_parameters, _reset_default_parameters, PyParameters, clear_caches, get_parameter,
+    };
     #[pymodule_export]
     use crate::resolver::PyResolver;
     #[pymodule_export]

@@ -151,6 +151,7 @@ impl ContextExt for ProcessRuntime {
 #[pyfunction]
 fn _after_fork_in_child() {
     ssmconf::fork::after_fork();
+    crate::parameters::after_fork_in_child();
 }
 
 /// Registers [`_after_fork_in_child`] with `os.register_at_fork` (at

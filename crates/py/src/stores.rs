@@ -90,6 +90,10 @@ impl ParameterStore for Deferred {
         self.store().await.get_parameter(name).await
     }
 
+    async fn get_parameters_encrypted(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
+        self.store().await.get_parameters_encrypted(names).await
+    }
+
     async fn put_parameter(&self, request: &PutRequest) -> Result<i64, StoreError> {
         self.store().await.put_parameter(request).await
     }
@@ -109,6 +113,15 @@ impl ParameterStore for Deferred {
         next_token: Option<&str>,
     ) -> Result<ParameterPage, StoreError> {
         self.store().await.parameters_by_path_page(path, recursive, next_token).await
+    }
+
+    async fn parameters_by_path_page_encrypted(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+    ) -> Result<ParameterPage, StoreError> {
+        self.store().await.parameters_by_path_page_encrypted(path, recursive, next_token).await
     }
 }
 

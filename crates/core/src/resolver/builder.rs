@@ -45,6 +45,7 @@ pub struct ResolverBuilder {
     ttl_jitter: f64,
     runtime: Option<Background>,
     shared: SharedOptions,
+    open: OpenOptions,
 }
 
 /// The builder's shared cache settings (see [`ResolverBuilder::shared_cache`]).
@@ -56,6 +57,19 @@ struct SharedOptions {
     budget: Option<Duration>,
     lock: Option<Duration>,
     keep: Option<Duration>,
+}
+
+/// Options of the cache of names outside the schema.
+#[derive(Debug, Clone, Copy)]
+struct OpenOptions {
+    capacity: u64,
+    stale_keep: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { capacity: super::open::DEFAULT_CAPACITY, stale_keep: super::open::DEFAULT_STALE_KEEP }
+    }
 }
 
 impl ResolverBuilder {
@@ -71,6 +85,7 @@ impl ResolverBuilder {
             ttl_jitter: 0.0,
             runtime: None,
             shared: SharedOptions::default(),
+            open: OpenOptions::default(),
         }
     }
 
@@ -266,6 +281,22 @@ impl ResolverBuilder {
         self
     }
 
+    /// The most names outside the schema ([`Resolver::parameter`]) kept in
+    /// the cache (default 10,000); the least recently used go first. Paths
+    /// have a cache of a tenth of that (at least 16).
+    pub fn open_cache_capacity(mut self, names: u64) -> Self {
+        self.open.capacity = names;
+        self
+    }
+
+    /// How long a name outside the schema is kept after its TTL, so that a
+    /// refresh that fails answers the last value (default 1 hour). Past
+    /// that, a failed refresh is an error.
+    pub fn open_stale_keep(mut self, keep: Duration) -> Self {
+        self.open.stale_keep = keep;
+        self
+    }
+
     /// Fills every `ssm_param` with the vars, checks the names against
     /// SSM's rules, and builds the resolver.
     ///
@@ -342,6 +373,7 @@ impl ResolverBuilder {
                 "this build of ssmconf has no shared cache: build it with the `shared` feature",
             ));
         }
+        let system_clock = self.clock.is_none();
         let inner = Arc::new_cyclic(|this| Inner {
             cache: Cache::new(slots, self.clock.is_none(), self.refresh_ahead),
             schema: self.schema,
@@ -355,6 +387,7 @@ impl ResolverBuilder {
             ttl_jitter: self.ttl_jitter,
             snapshot: self.snapshot.map(Snapshot::new),
             runtime: self.runtime,
+            open: super::open::Open::new(self.open.capacity, default_ttl, self.open.stale_keep, system_clock),
             #[cfg(feature = "shared")]
             shared,
         });

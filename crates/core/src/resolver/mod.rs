@@ -7,6 +7,9 @@ mod clock;
 mod fetch;
 #[cfg(all(test, unix))]
 mod fork_tests;
+mod open;
+#[cfg(test)]
+mod open_tests;
 mod per_process;
 mod refresh;
 #[cfg(test)]
@@ -30,6 +33,7 @@ pub use builder::ResolverBuilder;
 pub(crate) use cache::{Cached, Fetched, Outcome};
 pub use chain::{Answer, Hit, HitStamp};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use open::{MEMO_SLOTS, OpenValue, ParameterOptions};
 
 use crate::Value;
 use crate::error::{Error, Result, Suggestion};
@@ -112,6 +116,8 @@ pub(crate) struct Inner {
     pub(crate) snapshot: Option<snapshot::Snapshot>,
     /// Where background work runs when no runtime is current.
     pub(crate) runtime: Option<refresh::Background>,
+    /// Names and paths outside the schema.
+    pub(crate) open: open::Open,
     /// The shared cache tier (`shared_cache`), if any.
     #[cfg(feature = "shared")]
     pub(crate) shared: Option<crate::shared::Shared>,

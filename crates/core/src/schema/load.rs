@@ -89,6 +89,15 @@ impl Schema {
     }
 }
 
+impl Schema {
+    /// A schema with no keys, for a resolver that reads only names outside
+    /// a schema ([`Resolver::parameter`](crate::Resolver::parameter)).
+    #[must_use]
+    pub fn empty() -> Schema {
+        build(Vec::new(), PathBuf::from("<empty>"))
+    }
+}
+
 fn build(leaves: Vec<Leaf>, origin: PathBuf) -> Schema {
     let index = leaves.iter().enumerate().map(|(i, l)| (l.key.clone(), i)).collect();
     Schema { inner: Arc::new(SchemaInner { leaves, index, origin }) }

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use entry::parse_ttl;
-pub(crate) use names::{FilledName, NameTemplate, is_secret_reference, split_selector, validate_var_value};
+pub(crate) use names::{
+    FilledName, NameTemplate, is_secret_reference, split_selector, validate_name, validate_var_value,
+};
 pub(crate) use suggest::nearest;
 
 use crate::Value;

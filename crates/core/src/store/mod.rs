@@ -203,6 +203,20 @@ pub trait ParameterStore: fmt::Debug + Send + Sync {
     /// A [`StoreError`] when the request as a whole failed.
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError>;
 
+    /// [`get_parameters`](Self::get_parameters) without decryption: a
+    /// `SecureString` answers the value as the store holds it (SSM's
+    /// ciphertext). For [`ParameterOptions::decrypt`](crate::ParameterOptions::decrypt)
+    /// set to false.
+    ///
+    /// The default asks [`get_parameters`](Self::get_parameters): a store
+    /// that keeps no ciphertext (memory, file) answers the plain value.
+    ///
+    /// # Errors
+    /// As [`get_parameters`](Self::get_parameters).
+    async fn get_parameters_encrypted(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
+        self.get_parameters(names).await
+    }
+
     /// Fetches one name with decryption, in a request of its own: SSM's
     /// `GetParameter`. The resolver reads each Secrets Manager reference
     /// (`/aws/reference/secretsmanager/...`) this way, never batched, so
@@ -266,6 +280,21 @@ pub trait ParameterStore: fmt::Debug + Send + Sync {
             crate::StoreErrorKind::Other,
             format!("this store cannot list the parameters under {path}"),
         ))
+    }
+
+    /// [`parameters_by_path_page`](Self::parameters_by_path_page) without
+    /// decryption (a `SecureString` as the store holds it). The default
+    /// asks `parameters_by_path_page`.
+    ///
+    /// # Errors
+    /// As [`parameters_by_path_page`](Self::parameters_by_path_page).
+    async fn parameters_by_path_page_encrypted(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+    ) -> Result<ParameterPage, StoreError> {
+        self.parameters_by_path_page(path, recursive, next_token).await
     }
 
     /// Every parameter under `path`: every page of

@@ -100,6 +100,83 @@ impl SsmStore {
     async fn here(&self) -> Client {
         self.per_process.get(&self.client).await
     }
+
+    /// One page of `GetParametersByPath`, with or without decryption.
+    async fn path_page(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+        decrypt: bool,
+    ) -> Result<ParameterPage, StoreError> {
+        let out = self
+            .here()
+            .await
+            .get_parameters_by_path()
+            .path(path)
+            .recursive(recursive)
+            .with_decryption(decrypt)
+            .max_results(crate::store::PATH_PAGE_SIZE as i32)
+            .set_next_token(next_token.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| classify(e, None))?;
+        Ok(ParameterPage {
+            parameters: out
+                .parameters()
+                .iter()
+                .map(|p| Parameter {
+                    name: p.name().unwrap_or_default().to_string(),
+                    value: p.value().unwrap_or_default().to_string(),
+                    version: p.version(),
+                    param_type: from_sdk_type(p.r#type()),
+                    last_modified: p.last_modified_date().and_then(|d| SystemTime::try_from(*d).ok()),
+                })
+                .collect(),
+            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
+        })
+    }
+
+    /// `GetParameters` with or without decryption.
+    async fn get_parameters_decrypting(
+        &self,
+        names: &[String],
+        decrypt: bool,
+    ) -> Result<Vec<Option<Parameter>>, StoreError> {
+        let out = self
+            .here()
+            .await
+            .get_parameters()
+            .set_names(Some(names.to_vec()))
+            .with_decryption(decrypt)
+            .send()
+            .await
+            .map_err(|e| classify(e, None))?;
+        // SSM answers under the plain name, with the selector in its own
+        // field (moto leaves that field out); `InvalidParameters` lists
+        // the names that do not exist.
+        Ok(names
+            .iter()
+            .map(|asked| {
+                let (plain, selector) = split_selector(asked);
+                let found = out.parameters().iter().find(|p| {
+                    p.name() == Some(plain)
+                        && match (selector, p.selector()) {
+                            (Some(want), Some(got)) => got.trim_start_matches(':') == want,
+                            (None, Some(_)) => false,
+                            (_, None) => true,
+                        }
+                })?;
+                Some(Parameter {
+                    name: asked.clone(),
+                    value: found.value().unwrap_or_default().to_string(),
+                    version: found.version(),
+                    param_type: from_sdk_type(found.r#type()),
+                    last_modified: found.last_modified_date().and_then(|d| SystemTime::try_from(*d).ok()),
+                })
+            })
+            .collect())
+    }
 }
 
 /// Builds an [`SsmStore`]; anything left unset comes from the AWS chain.
@@ -236,39 +313,11 @@ impl ParameterStore for SsmStore {
     }
 
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
-        let out = self
-            .here()
-            .await
-            .get_parameters()
-            .set_names(Some(names.to_vec()))
-            .with_decryption(true)
-            .send()
-            .await
-            .map_err(|e| classify(e, None))?;
-        // SSM answers under the plain name, with the selector in its own
-        // field (moto leaves that field out); `InvalidParameters` lists
-        // the names that do not exist.
-        Ok(names
-            .iter()
-            .map(|asked| {
-                let (plain, selector) = split_selector(asked);
-                let found = out.parameters().iter().find(|p| {
-                    p.name() == Some(plain)
-                        && match (selector, p.selector()) {
-                            (Some(want), Some(got)) => got.trim_start_matches(':') == want,
-                            (None, Some(_)) => false,
-                            (_, None) => true,
-                        }
-                })?;
-                Some(Parameter {
-                    name: asked.clone(),
-                    value: found.value().unwrap_or_default().to_string(),
-                    version: found.version(),
-                    param_type: from_sdk_type(found.r#type()),
-                    last_modified: found.last_modified_date().and_then(|d| SystemTime::try_from(*d).ok()),
-                })
-            })
-            .collect())
+        self.get_parameters_decrypting(names, true).await
+    }
+
+    async fn get_parameters_encrypted(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
+        self.get_parameters_decrypting(names, false).await
     }
 
     async fn get_parameter(&self, name: &str) -> Result<Option<Parameter>, StoreError> {
@@ -375,32 +424,16 @@ impl ParameterStore for SsmStore {
         recursive: bool,
         next_token: Option<&str>,
     ) -> Result<ParameterPage, StoreError> {
-        let out = self
-            .here()
-            .await
-            .get_parameters_by_path()
-            .path(path)
-            .recursive(recursive)
-            .with_decryption(true)
-            .max_results(crate::store::PATH_PAGE_SIZE as i32)
-            .set_next_token(next_token.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| classify(e, None))?;
-        Ok(ParameterPage {
-            parameters: out
-                .parameters()
-                .iter()
-                .map(|p| Parameter {
-                    name: p.name().unwrap_or_default().to_string(),
-                    value: p.value().unwrap_or_default().to_string(),
-                    version: p.version(),
-                    param_type: from_sdk_type(p.r#type()),
-                    last_modified: p.last_modified_date().and_then(|d| SystemTime::try_from(*d).ok()),
-                })
-                .collect(),
-            next_token: out.next_token().filter(|t| !t.is_empty()).map(str::to_string),
-        })
+        self.path_page(path, recursive, next_token, true).await
+    }
+
+    async fn parameters_by_path_page_encrypted(
+        &self,
+        path: &str,
+        recursive: bool,
+        next_token: Option<&str>,
+    ) -> Result<ParameterPage, StoreError> {
+        self.path_page(path, recursive, next_token, false).await
     }
 }
 
