@@ -329,7 +329,13 @@ def test_by_name_errors(libs: dict[str, Any], seed: Callable[..., int], stage: s
         "GetParameterError",
     )  # fresh option dicts for each: Powertools writes its defaults into the ones it is given
     clear(libs)
-    kind, got = same(libs, lambda p: p.get_parameters_by_name({k: dict(v) for k, v in names.items()}, raise_on_error=False))
+    # The order of _errors is an artefact of each library's batching (Powertools lists the decrypted
+    # names' failures first): compared as a set.
+    def graceful(p: Any) -> Any:
+        got = p.get_parameters_by_name({k: dict(v) for k, v in names.items()}, raise_on_error=False)
+        return {**got, "_errors": sorted(got["_errors"])}
+
+    kind, got = same(libs, graceful)
     assert kind == "value"
     assert {k: v for k, v in got.items() if k != "_errors"} == {f"{s}/here": "h", f"{s}/secret": "pw"}
     assert sorted(got["_errors"]) == sorted([f"{s}/missing", f"{s}/missing-secret"])
