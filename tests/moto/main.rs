@@ -7,6 +7,7 @@ mod harness;
 mod integrations;
 #[path = "../support/logs.rs"]
 mod logs;
+mod open;
 #[path = "../faults/proxy.rs"]
 #[allow(dead_code)]
 mod proxy;

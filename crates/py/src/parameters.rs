@@ -116,7 +116,7 @@ fn get_error(e: ssmconf::Error) -> PyErr {
 }
 
 fn not_found(name: &str) -> PyErr {
-    GetParameterError::new_err(format!("Parameter {name} not found"))
+    GetParameterError::new_err(format!("ParameterNotFound: Parameter {name} not found."))
 }
 
 /// Powertools' `strtobool`.

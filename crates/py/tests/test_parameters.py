@@ -79,7 +79,7 @@ def test_get_parameter_is_cached_and_force_fetch_fetches(pt: Any, seed: Callable
     seed(f"{base}/url", "https://two")
     assert pt.get_parameter(f"{base}/url") == "https://one"
     assert calls() == 1
-    # Powertools' force_fetch answers the stale value; this one fetches.
+    # force_fetch fetches (older Powertools answered the cached value for a path).
     assert pt.get_parameter(f"{base}/url", force_fetch=True) == "https://two"
     assert pt.get_parameter(f"{base}/url") == "https://two"
     assert calls() == 2
@@ -304,3 +304,18 @@ def test_secure_values_stay_out_of_repr_and_errors(pt: Any, seed: Callable[..., 
     assert SECRET not in str(info.value)
     assert SECRET not in repr(_default_parameters())
     assert json.dumps(_default_parameters().stats()).find(SECRET) == -1
+
+
+def test_decrypt_recursive_and_force_fetch_are_honoured_on_cached_values(
+    pt: Any, seed: Callable[..., int], base: str
+) -> None:
+    # Powertools 3.37 keys its cache by name and transform only: the second read of each pair
+    # below answers its first one's cached value there.
+    seed(f"{base}/k/s", SECRET, type="SecureString")
+    seed(f"{base}/k/deep/x", "1")
+    assert pt.get_parameter(f"{base}/k/s") != SECRET
+    assert pt.get_parameter(f"{base}/k/s", decrypt=True) == SECRET
+    assert set(pt.get_parameters(f"{base}/k")) == {"s", "deep/x"}
+    assert set(pt.get_parameters(f"{base}/k", recursive=False)) == {"s"}
+    seed(f"{base}/k/new", "2")
+    assert "new" in pt.get_parameters(f"{base}/k", force_fetch=True)

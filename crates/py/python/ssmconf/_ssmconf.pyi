@@ -12,6 +12,7 @@ __all__ = [
     "HistoryEntry",
     "InitPlan",
     "MemoryStore",
+    "Parameters",
     "PlanItem",
     "Problem",
     "Resolved",
@@ -19,6 +20,10 @@ __all__ = [
     "SsmStore",
     "__version__",
     "_cli_main",
+    "_default_parameters",
+    "_reset_default_parameters",
+    "clear_caches",
+    "get_parameter",
 ]
 
 _Source = Literal["env", "ssm", "shared", "stale", "default", "caller", "literal", "none"]
@@ -323,3 +328,89 @@ class Resolver:
 
 def _cli_main(argv: list[str]) -> int:
     """Runs the ``ssmconf`` command line (the Rust CLI) on ``argv``, program name first; answers its exit code."""
+
+@final
+class Parameters:
+    """Parameters read by name or path, outside any schema, with one cache and one store.
+
+    The engine of ``ssmconf.parameters`` (``SSMProvider`` wraps one). Caching (bounded, per
+    name and transform), single flight, retries and stale-on-error are the core's.
+    """
+
+    def __new__(
+        cls,
+        store: Optional[Union[SsmStore, MemoryStore, FileStore]] = None,
+        *,
+        region: Optional[str] = None,
+        endpoint_url: Optional[str] = None,
+        profile: Optional[str] = None,
+        ttl: Optional[float] = None,
+        capacity: Optional[int] = None,
+    ) -> "Parameters": ...
+    def get(
+        self,
+        name: str,
+        max_age: Optional[float] = None,
+        transform: Optional[str] = None,
+        decrypt: Optional[bool] = None,
+        force_fetch: bool = False,
+        **sdk_options: Any,
+    ) -> Any:
+        """One parameter's value (Powertools' ``SSMProvider.get``)."""
+    def get_multiple(
+        self,
+        path: str,
+        max_age: Optional[float] = None,
+        transform: Optional[str] = None,
+        raise_on_transform_error: bool = False,
+        decrypt: Optional[bool] = None,
+        force_fetch: bool = False,
+        recursive: bool = False,
+        **sdk_options: Any,
+    ) -> dict[str, Any]:
+        """The parameters under ``path``, by name relative to it."""
+    def get_parameters_by_name(
+        self,
+        parameters: dict[str, Any],
+        transform: Optional[str] = None,
+        decrypt: Optional[bool] = None,
+        max_age: Optional[float] = None,
+        raise_on_error: bool = True,
+    ) -> dict[str, Any]:
+        """Many names at once; failures under ``"_errors"`` when ``raise_on_error`` is false."""
+    def set(
+        self,
+        name: str,
+        value: Union[str, list[str]],
+        *,
+        overwrite: bool = False,
+        description: str = "",
+        parameter_type: str = "String",
+        tier: str = "Standard",
+        kms_key_id: Optional[str] = None,
+        **sdk_options: Any,
+    ) -> dict[str, Any]:
+        """Writes a parameter; answers ``{"Version": n, "Tier": tier}``."""
+    def clear_cache(self) -> None:
+        """Drops every cached name and path."""
+    def stats(self) -> dict[str, int]:
+        """``hits``, ``misses``, ``ssm_calls``, ``ssm_errors``, ``stale_served``."""
+
+def get_parameter(
+    name: str,
+    transform: Optional[str] = None,
+    decrypt: Optional[bool] = None,
+    force_fetch: bool = False,
+    max_age: Optional[float] = None,
+    **sdk_options: Any,
+) -> Any:
+    """Powertools' ``get_parameter`` on the process's default :class:`Parameters`."""
+
+def clear_caches() -> None:
+    """Drops every cached value of the default :class:`Parameters`."""
+
+def _default_parameters() -> Parameters:
+    """The process's default :class:`Parameters` (an ``SsmStore`` from the environment)."""
+
+def _reset_default_parameters() -> None:
+    """Drops the default instance: the next call makes one from the environment as it is then."""
