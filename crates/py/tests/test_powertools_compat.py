@@ -20,6 +20,8 @@ behaviour and says what Powertools does:
 - Powertools' cache key has no ``decrypt``: ``get_parameter(name)`` then
   ``get_parameter(name, decrypt=True)`` answers the still-encrypted value
   from its cache until ``max_age`` runs out. ssmconf answers the decrypted one.
+  Nor has its path key ``recursive``: ``get_parameters(path)`` then
+  ``get_parameters(path, recursive=False)`` answers the recursive mapping.
 """
 
 from __future__ import annotations
@@ -234,6 +236,17 @@ def test_get_parameters_recursive_and_not(libs: dict[str, Any], seed: Callable[.
     )
     clear(libs)
     assert same(libs, lambda p: p.get_parameters(f"/{stage}/nothing-here")) == ("value", {})
+
+
+def test_recursive_and_not_are_two_cache_entries(libs: dict[str, Any], seed: Callable[..., int], stage: str) -> None:
+    """Powertools bug: its path cache key has no ``recursive``, so the flat listing after the
+    recursive one answers the recursive mapping from its cache (3.37.0). ssmconf answers the flat one."""
+    root = seed_tree(seed, stage)
+    pt, ours = libs["powertools"], libs["ssmconf"]
+    assert ours.get_parameters(root) == pt.get_parameters(root)
+    flat = {"a": "1", "b": '{"x": 1}'}
+    assert ours.get_parameters(root, recursive=False) == flat
+    assert pt.get_parameters(root, recursive=False) in (flat, pt.get_parameters(root))  # 3.37.0: the recursive one
 
 
 def test_get_parameters_transforms(libs: dict[str, Any], seed: Callable[..., int], stage: str) -> None:
