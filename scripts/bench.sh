@@ -3,7 +3,8 @@
 #   1. Rust (criterion): cache hits, explain, load_all, a cold resolve of 30
 #      against moto_server, a stampede of 1,000 tasks on one expired key;
 #   2. Python: ssmconf against boto3 + a dict cache and Powertools'
-#      parameters utility, on one moto_server (benches/python/bench_compare.py).
+#      parameters utility, on one moto_server (benches/python/bench_compare.py);
+#   3. Python: ssmconf.parameters against Powertools' (bench_parameters.py).
 # Not part of CI: timings belong to a quiet machine, not to the tests.
 #
 #   scripts/bench.sh
@@ -27,5 +28,7 @@ echo "==> the Python package, release build"
 VIRTUAL_ENV="$PWD/$venv" "$venv/bin/maturin" develop --release --quiet -m crates/py/Cargo.toml
 echo "==> Python: ssmconf against boto3 and Powertools"
 "$venv/bin/python" benches/python/bench_compare.py --write
+echo "==> Python: ssmconf.parameters against Powertools' parameters"
+"$venv/bin/python" benches/python/bench_parameters.py --write
 echo "==> back to a dev build of the package, for the tests"
 VIRTUAL_ENV="$PWD/$venv" "$venv/bin/maturin" develop --quiet -m crates/py/Cargo.toml
