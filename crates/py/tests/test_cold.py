@@ -246,3 +246,37 @@ def test_the_process_exits_without_waiting_for_a_request_in_flight():
         for conn in conns:
             conn.close()
         server.close()
+
+
+def test_a_cancelled_read_takes_its_request_down_with_it():
+    # Each batch request runs on a task of its own (the first load prepares
+    # its batches at once); cancelling the read must still end the request:
+    # the connection closes, and no retry follows the 3-second attempt
+    # deadline that a request left running would reach.
+    import asyncio
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(30)
+    port = server.getsockname()[1]
+    r = ssmconf.Resolver(SCHEMA, store=ssmconf.SsmStore(endpoint_url=f"http://127.0.0.1:{port}"))
+
+    async def read_then_cancel() -> socket.socket:
+        task = asyncio.ensure_future(r.aget("a"))
+        conn, _ = await asyncio.to_thread(server.accept)
+        conn.settimeout(30)
+        assert (await asyncio.to_thread(conn.recv, 65536)).startswith(b"POST ")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return conn
+
+    conn = asyncio.run(asyncio.wait_for(read_then_cancel(), 60))
+    try:
+        while chunk := conn.recv(65536):  # the rest of the request, then its end
+            assert not chunk.startswith(b"POST ")
+        server.settimeout(5)  # past the attempt deadline (3 s) and a retry's backoff
+        with pytest.raises(TimeoutError):
+            server.accept()
+    finally:
+        conn.close()
+        server.close()
