@@ -73,6 +73,15 @@ impl Deferred {
     }
 }
 
+/// A spawned task, aborted when its handle is dropped before it ends.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl std::fmt::Debug for Deferred {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner).1.initialized();
@@ -82,8 +91,20 @@ impl std::fmt::Debug for Deferred {
 
 #[async_trait]
 impl ParameterStore for Deferred {
+    /// Each batch on a task of its own: the batches of one `load_all` are
+    /// prepared (endpoint, signing, connection) on the runtime's threads at
+    /// once, not one after the other on the caller's (0.4 to 0.5 ms each in
+    /// a cold process, BENCHMARKS.md "Cold start"). Dropping the caller's
+    /// future aborts the task, as dropping the request itself did.
     async fn get_parameters(&self, names: &[String]) -> Result<Vec<Option<Parameter>>, StoreError> {
-        self.store().await.get_parameters(names).await
+        let store = self.store().await;
+        let names = names.to_vec();
+        let mut task = AbortOnDrop(tokio::spawn(async move { store.get_parameters(&names).await }));
+        match (&mut task.0).await {
+            Ok(found) => found,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(StoreError::new(StoreErrorKind::Other, "the request was cancelled (runtime shut down)")),
+        }
     }
 
     async fn get_parameter(&self, name: &str) -> Result<Option<Parameter>, StoreError> {

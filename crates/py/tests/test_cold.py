@@ -187,3 +187,96 @@ def test_an_https_endpoint_signed_by_a_trusted_root_answers(tls_server):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["over-tls", "ssm"], (out.stdout, out.stderr, server.handshakes)
     assert "ok" in server.handshakes
+
+
+# --- Exit: the runtime is never shut down, so nothing in flight holds the process ------------
+
+
+def test_the_process_exits_without_waiting_for_a_request_in_flight():
+    # A server that accepts and never answers. A daemon thread's read is in
+    # flight on the runtime when the main thread ends; were the runtime shut
+    # down (joined) at exit, the request would run out its 3-second attempt
+    # deadline and retry: the server would see 3 connections. It sees one,
+    # and then the end of it (the process gone).
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(30)
+    port = server.getsockname()[1]
+    code = textwrap.dedent(f"""
+        import socket, threading
+        import ssmconf
+        r = ssmconf.Resolver({SCHEMA!r}, store=ssmconf.SsmStore(endpoint_url="http://127.0.0.1:{port}"))
+        threading.Thread(target=r.get, args=("a",), daemon=True).start()
+        # Wait until the request is out, from the server's side.
+        socket.create_connection(("127.0.0.1", {port}), timeout=30).recv(1)
+        print("exiting", flush=True)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    conns = []
+    try:
+        # Two connections, in either order: the store's (it sends its
+        # request) and the child's own (it sends nothing, and waits for a byte).
+        store_conn = signal_conn = None
+        while store_conn is None:
+            conn, _ = server.accept()
+            conn.settimeout(0.5)
+            conns.append(conn)
+            try:
+                head = conn.recv(65536)
+            except TimeoutError:
+                signal_conn = conn
+                continue
+            assert head.startswith(b"POST "), head
+            store_conn = conn
+        if signal_conn is None:
+            signal_conn, _ = server.accept()
+            conns.append(signal_conn)
+        signal_conn.sendall(b"x")
+        out, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+        assert out.strip() == "exiting"
+        store_conn.settimeout(30)
+        while chunk := store_conn.recv(65536):  # the rest of the request, then its end with the process
+            assert not chunk.startswith(b"POST "), "a second request on the connection"
+        server.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            server.accept()  # no retry came
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+        for conn in conns:
+            conn.close()
+        server.close()
+
+
+def test_a_cancelled_read_takes_its_request_down_with_it():
+    # Each batch request runs on a task of its own (the first load prepares
+    # its batches at once); cancelling the read must still end the request:
+    # the connection closes, and no retry follows the 3-second attempt
+    # deadline that a request left running would reach.
+    import asyncio
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(30)
+    port = server.getsockname()[1]
+    r = ssmconf.Resolver(SCHEMA, store=ssmconf.SsmStore(endpoint_url=f"http://127.0.0.1:{port}"))
+
+    async def read_then_cancel() -> socket.socket:
+        task = asyncio.ensure_future(r.aget("a"))
+        conn, _ = await asyncio.to_thread(server.accept)
+        conn.settimeout(30)
+        assert (await asyncio.to_thread(conn.recv, 65536)).startswith(b"POST ")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return conn
+
+    conn = asyncio.run(asyncio.wait_for(read_then_cancel(), 60))
+    try:
+        while chunk := conn.recv(65536):  # the rest of the request, then its end
+            assert not chunk.startswith(b"POST ")
+        server.settimeout(5)  # past the attempt deadline (3 s) and a retry's backoff
+        with pytest.raises(TimeoutError):
+            server.accept()
+    finally:
+        conn.close()
+        server.close()
