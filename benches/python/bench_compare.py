@@ -698,12 +698,14 @@ def report(hits: Any, imports: Any, cold: Any, calls: Any, stampede: Any, env: d
     return "\n".join(lines) + "\n"
 
 
-def write(section: str) -> None:
+def write(section: str, begin: str = BEGIN, end: str = END) -> None:
+    """Puts ``section`` between the markers ``begin`` and ``end`` of BENCHMARKS.md
+    (at its end, markers and all, the first time)."""
     text = BENCHMARKS.read_text()
-    block = f"{BEGIN}\n{section}{END}"
-    if BEGIN in text and END in text:
-        start, end = text.index(BEGIN), text.index(END) + len(END)
-        text = text[:start] + block + text[end:]
+    block = f"{begin}\n{section}{end}"
+    if begin in text and end in text:
+        start, stop = text.index(begin), text.index(end) + len(end)
+        text = text[:start] + block + text[stop:]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     BENCHMARKS.write_text(text)

@@ -48,6 +48,7 @@ from bench_compare import (  # noqa: E402
     run_child,
     versions,
 )
+from bench_compare import write as write_between  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BENCHMARKS = REPO / "BENCHMARKS.md"
@@ -271,15 +272,7 @@ def report(hits: Any, cold: Any, stampede: Any, env: dict[str, str], load: str, 
 
 
 def write(section: str) -> None:
-    text = BENCHMARKS.read_text()
-    block = f"{BEGIN}\n{section}{END}"
-    if BEGIN in text and END in text:
-        start, end = text.index(BEGIN), text.index(END) + len(END)
-        text = text[:start] + block + text[end:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    BENCHMARKS.write_text(text)
-    log(f"wrote {BENCHMARKS}")
+    write_between(section, BEGIN, END)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString};
-use ssmconf::{OpenValue, ParamType, ParameterOptions, ParameterStore, PutRequest, Resolver, Schema, SsmStore};
+use ssmconf::{OpenValue, ParamType, ParameterOptions, ParameterStore, PutRequest, Resolver, Schema};
 
 use crate::stores::{Deferred, StoreArg};
 
@@ -270,19 +270,7 @@ impl PyParameters {
     ) -> PyResult<Self> {
         let store: Arc<dyn ParameterStore> = match store {
             Some(s) => s.shared(),
-            None => {
-                let mut builder = SsmStore::builder();
-                if let Some(region) = region {
-                    builder = builder.region(region);
-                }
-                if let Some(url) = endpoint_url {
-                    builder = builder.endpoint_url(url);
-                }
-                if let Some(profile) = profile {
-                    builder = builder.profile(profile);
-                }
-                Deferred::start(builder)
-            }
+            None => Deferred::ssm(region, endpoint_url, profile),
         };
         let mut builder = Resolver::builder(Schema::empty()).shared_store(store.clone());
         if let Some(ttl) = ttl {

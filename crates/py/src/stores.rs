@@ -38,6 +38,22 @@ pub(crate) struct Deferred {
 }
 
 impl Deferred {
+    /// An `SsmStore` with the settings Python constructors take (each
+    /// `None` leaves it to the AWS chain), built in the background.
+    pub(crate) fn ssm(region: Option<String>, endpoint_url: Option<String>, profile: Option<String>) -> Arc<Self> {
+        let mut builder = SsmStore::builder();
+        if let Some(region) = region {
+            builder = builder.region(region);
+        }
+        if let Some(url) = endpoint_url {
+            builder = builder.endpoint_url(url);
+        }
+        if let Some(profile) = profile {
+            builder = builder.profile(profile);
+        }
+        Self::start(builder)
+    }
+
     pub(crate) fn start(builder: SsmStoreBuilder) -> Arc<Self> {
         let task = crate::runtime::handle().spawn(builder.clone().build());
         let born = ssmconf::fork::generation();
@@ -151,17 +167,7 @@ impl PySsmStore {
     #[new]
     #[pyo3(signature = (region=None, endpoint_url=None, profile=None))]
     fn new(region: Option<String>, endpoint_url: Option<String>, profile: Option<String>) -> Self {
-        let mut builder = SsmStore::builder();
-        if let Some(region) = region {
-            builder = builder.region(region);
-        }
-        if let Some(url) = endpoint_url {
-            builder = builder.endpoint_url(url);
-        }
-        if let Some(profile) = profile {
-            builder = builder.profile(profile);
-        }
-        PySsmStore { store: Deferred::start(builder) }
+        PySsmStore { store: Deferred::ssm(region, endpoint_url, profile) }
     }
 
     fn __repr__(&self) -> String {
