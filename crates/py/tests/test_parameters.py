@@ -319,3 +319,11 @@ def test_decrypt_recursive_and_force_fetch_are_honoured_on_cached_values(
     assert set(pt.get_parameters(f"{base}/k", recursive=False)) == {"s"}
     seed(f"{base}/k/new", "2")
     assert "new" in pt.get_parameters(f"{base}/k", force_fetch=True)
+
+
+def test_get_parameter_names_an_unknown_keyword() -> None:
+    # The module's get_parameter takes SPEC's arguments only (no
+    # **sdk_options: GetParameter has nothing to pass on, and a **kwargs
+    # function is called through pyo3's slower tuple convention).
+    with pytest.raises(TypeError, match="WithDecryption"):
+        parameters.get_parameter("/app/dev/x", WithDecryption=True)  # type: ignore[call-arg]

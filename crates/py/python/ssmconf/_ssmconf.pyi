@@ -406,7 +406,6 @@ def get_parameter(
     decrypt: Optional[bool] = None,
     force_fetch: bool = False,
     max_age: Optional[float] = None,
-    **sdk_options: Any,
 ) -> Any:
     """Powertools' ``get_parameter`` on the process's default :class:`Parameters`."""
 
