@@ -29,10 +29,8 @@ only receive it); ``requests.get`` of the URL a parameter holds goes to a
 small HTTP server on 127.0.0.1 (the examples fetch jsonplaceholder's comments;
 nothing leaves the machine); ``LambdaContext`` stays imported from
 Powertools (a type hint, not the parameters utility). Examples built on
-``parameters.SSMProvider`` run when ``ssmconf.parameters`` has one and are
-skipped with that reason otherwise (SPEC lists the module's functions, not the
-provider class). Skipped always: Secrets Manager, AppConfig, DynamoDB and
-custom providers (not quoted at all).
+``parameters.SSMProvider`` run too: ``ssmconf.parameters`` has one. Not
+quoted at all: Secrets Manager, AppConfig, DynamoDB and custom providers.
 """
 
 from __future__ import annotations
@@ -173,7 +171,6 @@ class Scenario:
     update: dict[str, Param] = field(default_factory=dict)  # put between the two invocations
     writes: tuple[str, ...] = ()  # names the example creates (deleted before each run)
     regions: tuple[str, ...] = ("us-east-1",)
-    provider: bool = False  # built on parameters.SSMProvider
     assume_role: Optional[str] = None  # seed as the account of this role (STS on moto)
     invocations: int = 2
     handler: str = "lambda_handler"
@@ -234,21 +231,19 @@ def scenarios() -> dict[str, Scenario]:
         "working_with_transform_high_level": Scenario(seed={ep: Param(json.dumps(URL))}, update={ep: Param(json.dumps(URL2))}),
         "working_with_transform_high_level[not-json]": Scenario(seed={ep: Param(URL)}),
         "builtin_provider_ssm_single_parameter": Scenario(
-            seed={ep: Param(URL)}, update={ep: Param(URL2)}, regions=("sa-east-1",), provider=True
+            seed={ep: Param(URL)}, update={ep: Param(URL2)}, regions=("sa-east-1",)
         ),
         "builtin_provider_ssm_recursive_parameter": Scenario(
-            seed={ep: Param(URL)}, update={ep: Param(URL2)}, provider=True, assume_role=ROLE
+            seed={ep: Param(URL)}, update={ep: Param(URL2)}, assume_role=ROLE
         ),
         "builtin_provider_ssm_with_decrypt": Scenario(
-            seed={"/lambda-powertools/ec2_pem": Param(_public_key(), "SecureString")}, provider=True
+            seed={"/lambda-powertools/ec2_pem": Param(_public_key(), "SecureString")}
         ),
         "builtin_provider_ssm_with_no_recursive": Scenario(
             seed={"/config": Param("root"), "/config/endpoint": Param(URL), "/config/endpoint/query": Param("?postId=1")},
-            provider=True,
         ),
         "handling_error_transform": Scenario(
             seed={"/param/a": Param('{"a": 1}'), "/param/b": Param("[1, 2, 3]"), "/param/c": Param("not json")},
-            provider=True,
         ),
         "working_with_auto_transform": Scenario(
             seed={
@@ -257,11 +252,10 @@ def scenarios() -> dict[str, Scenario]:
                 "/param/c": Param("plain"),
             },
             update={"/param/a.json": Param('{"feature": false}')},
-            provider=True,
         ),
-        "custom_boto_session": Scenario(seed={"/my/parameter": Param("mine")}, provider=True, handler="handler"),
-        "custom_boto_config": Scenario(seed={"/my/parameter": Param("mine")}, provider=True, handler="handler"),
-        "custom_boto_client": Scenario(seed={"/my/parameter": Param("mine")}, provider=True, handler="handler"),
+        "custom_boto_session": Scenario(seed={"/my/parameter": Param("mine")}, handler="handler"),
+        "custom_boto_config": Scenario(seed={"/my/parameter": Param("mine")}, handler="handler"),
+        "custom_boto_client": Scenario(seed={"/my/parameter": Param("mine")}, handler="handler"),
     }
 
 
@@ -415,18 +409,10 @@ def run_example(key: str, source: str, scenario: Scenario, endpoint: str, base: 
         clear_all_caches()
 
 
-def has_provider() -> bool:
-    from ssmconf import parameters
-
-    return hasattr(parameters, "SSMProvider")
-
-
 @pytest.mark.parametrize("case", list(SCENARIOS))
 def test_example_gives_powertools_results(case: str, aws_at_moto: str, comments: str) -> None:
     key = case.split("[", 1)[0]
     scenario = SCENARIOS[case]
-    if scenario.provider and not has_provider():
-        pytest.skip("built on parameters.SSMProvider, which ssmconf.parameters does not have (SPEC: functions only)")
     source = EXAMPLES[key]
     theirs = run_example(key, source, scenario, aws_at_moto, comments)
     ours = run_example(key, rewrite(source), scenario, aws_at_moto, comments)
@@ -465,13 +451,13 @@ def test_powertools_example_does_what_its_page_says(case: str, aws_at_moto: str,
 # --------------------------------------------------------------------------
 # The "Testing your code" examples: pytest files of their own, run by pytest in a child.
 
-TESTING = {
-    "tests/test_single_mock": False,
-    "tests/test_with_fixture": False,
-    "tests/test_with_monkeypatch": False,
-    "tests/test_clear_cache_method": True,  # on SSMProvider
-    "tests/test_clear_cache_global": True,
-}
+TESTING = (
+    "tests/test_single_mock",
+    "tests/test_with_fixture",
+    "tests/test_with_monkeypatch",
+    "tests/test_clear_cache_method",  # on SSMProvider
+    "tests/test_clear_cache_global",
+)
 
 
 def run_pytest_on(folder: Path, tests: list[str], env: dict[str, str]) -> tuple[int, str]:
@@ -487,7 +473,7 @@ def run_pytest_on(folder: Path, tests: list[str], env: dict[str, str]) -> tuple[
 
 
 def test_testing_your_code_examples_pass_as_they_do_for_powertools(tmp_path: Path, aws_at_moto: str) -> None:
-    selected = [t for t, provider in TESTING.items() if not provider or has_provider()]
+    selected = list(TESTING)
     outcomes = {}
     for lib, transform in (("powertools", lambda s: s), ("ssmconf", rewrite)):
         folder = tmp_path / lib
