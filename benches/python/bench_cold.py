@@ -99,22 +99,6 @@ def versions() -> str:
     return line[:line.index("(") + 1] + build + line[line.index(")"):]
 
 
-def compile_bytecode(py: str) -> None:
-    """Writes the ``.pyc`` of that interpreter's ssmconf package, as ``pip install`` of a wheel does.
-
-    ``maturin develop`` leaves the package's Python files in the source tree
-    without bytecode, and the children run with ``PYTHONDONTWRITEBYTECODE``:
-    without this, every cold process compiled ``__init__.py`` and
-    ``exceptions.py`` (and built the ``_ast`` types to do so), 12 million
-    instructions of the 21 million ssmconf added to ``python -c pass``
-    (callgrind, BENCHMARKS.md "Cold start"), a cost no installed wheel pays
-    and that boto3 and Powertools (installed with their bytecode) did not pay.
-    """
-    out = subprocess.run([py, "-c", "import os, ssmconf; print(os.path.dirname(ssmconf.__file__))"],
-                         capture_output=True, text=True, check=True)
-    subprocess.run([py, "-m", "compileall", "-q", out.stdout.strip()], check=True)
-
-
 def run(lib: str, code: str, env: dict[str, str]) -> tuple[float, str]:
     """A fresh process, ssmconf's in SSMCONF_PY; whole-process wall time."""
     if lib not in ("ssmconf", "baseline"):
@@ -243,7 +227,7 @@ def main() -> None:
         os.environ.pop(k, None)
     os.environ.update(bc.AWS_ENV)
     for py in {SSMCONF_PY, BASELINE_PY or SSMCONF_PY}:
-        compile_bytecode(py)
+        bc.compile_bytecode(py)
     machine = bc.machine()
     load_before = os.getloadavg()[0]
     moto = bc.Moto()

@@ -698,6 +698,23 @@ def report(hits: Any, imports: Any, cold: Any, calls: Any, stampede: Any, env: d
     return "\n".join(lines) + "\n"
 
 
+def compile_bytecode(py: str) -> None:
+    """Writes the ``.pyc`` of that interpreter's ssmconf package, as ``pip install`` of a wheel does.
+
+    ``maturin develop`` leaves the package's Python files in the source tree
+    without bytecode, and the children run with ``PYTHONDONTWRITEBYTECODE``:
+    without this, every cold process compiled ``__init__.py`` and
+    ``exceptions.py`` (and built the ``_ast`` types to do so), 12 million
+    instructions of the 21 million ssmconf added to ``python -c pass``
+    (callgrind, BENCHMARKS.md "Cold start"), a cost no installed wheel pays
+    and that boto3 and Powertools (installed with their bytecode) did not pay.
+    Every benchmark that starts fresh ssmconf processes calls it first.
+    """
+    out = subprocess.run([py, "-c", "import os, ssmconf; print(os.path.dirname(ssmconf.__file__))"],
+                         capture_output=True, text=True, check=True)
+    subprocess.run([py, "-m", "compileall", "-q", out.stdout.strip()], check=True)
+
+
 def write(section: str, begin: str = BEGIN, end: str = END) -> None:
     """Puts ``section`` between the markers ``begin`` and ``end`` of BENCHMARKS.md
     (at its end, markers and all, the first time)."""
@@ -728,6 +745,7 @@ def main() -> None:
             child_stampede(rest[0], rest[1], rest[2], int(rest[3]))
         return
 
+    compile_bytecode(PY)
     for k in AWS_UNSET:
         os.environ.pop(k, None)
     os.environ.update(AWS_ENV)

@@ -39,9 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_compare import (  # noqa: E402
     AWS_ENV,
     AWS_UNSET,
+    PY,
     CountingProxy,
     Moto,
     child_env,
+    compile_bytecode,
     log,
     machine,
     ops,
@@ -296,6 +298,7 @@ def main() -> None:
         args.runs, args.rounds = 1, 2
     stampede_rounds = 1 if args.quick else 3
 
+    compile_bytecode(PY)
     for k in AWS_UNSET:
         os.environ.pop(k, None)
     os.environ.update(AWS_ENV)
